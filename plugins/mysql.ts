@@ -1,0 +1,196 @@
+import fp from 'fastify-plugin'
+import fastifyMysql, { type MySQLPromisePool } from '@fastify/mysql'
+import mysql from 'mysql2/promise'
+import type { PoolConnection, RowDataPacket, ResultSetHeader } from 'mysql2/promise'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../src/config.js'
+import { poolOptions, databaseName, type MysqlSettings } from '../src/lib/mysql-options.js'
+import { DatabaseUnavailableError, withRetryAfter } from '../src/lib/errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Primary pool (writes, transactions). */
+    mysql: MySQLPromisePool
+    /** Read pool: the MYSQL_READ_URL replica when set, else the primary. */
+    mysqlRead: MySQLPromisePool
+    /** Deadline-bounded access to the pools; what routes and plugins should use. */
+    db: Db
+  }
+}
+
+export interface MysqlPluginOptions extends MysqlSettings {
+  readUrl?: string
+}
+
+export function mysqlOptions (config: Config): MysqlPluginOptions {
+  return {
+    url: config.MYSQL_URL,
+    poolSize: config.MYSQL_POOL_SIZE,
+    timeoutMs: config.MYSQL_QUERY_TIMEOUT_MS,
+    ...(config.MYSQL_READ_URL !== undefined ? { readUrl: config.MYSQL_READ_URL } : {}),
+    ...(config.DB_CA !== undefined ? { ca: config.DB_CA } : {})
+  }
+}
+
+export type Row = RowDataPacket
+export type Params = Array<string | number | bigint | Date | null | Buffer>
+
+export interface Db {
+  /** One prepared statement, answered within the deadline or failed with a 503 error. */
+  query: <T extends Row[] | ResultSetHeader = Row[]>(sql: string, params?: Params, opts?: { read?: boolean }) => Promise<T>
+  /**
+   * Runs `work` in one transaction on the primary; commits when it resolves, rolls back when it
+   * throws. Past the deadline the connection is destroyed, so the server rolls back: never half
+   * applied.
+   */
+  transaction: <T>(work: (conn: PoolConnection) => Promise<T>) => Promise<T>
+  /** Resolves when the primary answers `SELECT 1` within the deadline. */
+  ping: () => Promise<void>
+  timeoutMs: number
+}
+
+/** Network-level failures: the database is unreachable rather than the statement wrong. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
+  'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN', 'ER_QUERY_INTERRUPTED', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK',
+  'POOL_CLOSED', 'ER_CLIENT_INTERACTION_TIMEOUT'
+])
+
+export function isUnavailable (err: unknown): boolean {
+  const e = err as { code?: string, fatal?: boolean }
+  return e?.fatal === true || (typeof e?.code === 'string' && UNAVAILABLE_CODES.has(e.code))
+}
+
+function unavailable (err: unknown): Error {
+  const e = err as { code?: string, message?: string }
+  return withRetryAfter(new DatabaseUnavailableError(e?.code ?? 'timeout'), 1)
+}
+
+/** Same shape as what @fastify/mysql decorates, for pools it did not open. */
+function wrap (pool: mysql.Pool): MySQLPromisePool {
+  return {
+    pool,
+    query: pool.query.bind(pool),
+    execute: pool.execute.bind(pool),
+    getConnection: pool.getConnection.bind(pool),
+    format: mysql.format,
+    escape: mysql.escape,
+    escapeId: mysql.escapeId
+  } as unknown as MySQLPromisePool
+}
+
+/** CREATE DATABASE IF NOT EXISTS; false (and a warning) when MySQL cannot be reached. */
+async function ensureDatabase (fastify: FastifyInstance, settings: MysqlSettings): Promise<boolean> {
+  let conn: mysql.Connection | undefined
+  try {
+    conn = await mysql.createConnection(poolOptions(settings, { withDatabase: false }))
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(databaseName(settings.url))} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    return true
+  } catch (err) {
+    if (!isUnavailable(err)) throw err
+    fastify.log.warn({ code: (err as { code?: string }).code }, 'MySQL is unreachable at start; /ready reports it until it answers')
+    return false
+  } finally {
+    await conn?.end().catch(() => {})
+  }
+}
+
+/** Every connection works in UTC so DATETIME values mean the same on MySQL 8 and MariaDB. */
+function onConnection (pool: mysql.Pool): void {
+  // The underlying callback pool emits 'connection' with callback-style connections.
+  (pool as unknown as { pool: NodeJS.EventEmitter }).pool.on('connection', (conn: { query: (sql: string) => void }) => {
+    conn.query("SET time_zone = '+00:00'")
+  })
+}
+
+async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) {
+  const options = poolOptions(opts)
+  if (await ensureDatabase(fastify, opts)) {
+    // @fastify/mysql opens the pool, checks it answers, and closes it on shutdown.
+    await fastify.register(fastifyMysql, { promise: true, ...options })
+  } else {
+    // Started while MySQL is down: a lazy pool of the same shape connects once MySQL answers.
+    const pool = mysql.createPool(options)
+    fastify.decorate('mysql', wrap(pool))
+    fastify.addHook('onClose', async () => { await pool.end() })
+  }
+  onConnection(fastify.mysql.pool)
+
+  if (opts.readUrl !== undefined && opts.readUrl !== opts.url) {
+    const readPool = mysql.createPool(poolOptions({ ...opts, url: opts.readUrl }))
+    onConnection(readPool)
+    fastify.decorate('mysqlRead', wrap(readPool))
+    fastify.addHook('onClose', async () => { await readPool.end() })
+  } else {
+    fastify.decorate('mysqlRead', fastify.mysql)
+  }
+
+  const timeoutMs = opts.timeoutMs
+
+  /**
+   * Runs `work` on a pooled connection within the deadline. mysql2 has no deadline of its own
+   * that covers acquiring a connection and preparing a statement, so a timer races the work;
+   * when it fires, the connection is destroyed (a stalled socket is never reused).
+   */
+  async function withConnection<T> (pool: MySQLPromisePool, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    let conn: PoolConnection | undefined
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        conn?.destroy()
+        reject(withRetryAfter(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), 1))
+      }, timeoutMs)
+    })
+    const run = (async () => {
+      const c = await pool.getConnection()
+      if (timedOut) { c.destroy(); throw new Error('deadline passed') }
+      conn = c
+      try {
+        return await work(c)
+      } finally {
+        if (!timedOut) c.release()
+      }
+    })()
+    run.catch(() => {}) // settled by the race below; a late failure is not unhandled
+    try {
+      return await Promise.race([run, deadline])
+    } catch (err) {
+      if (isUnavailable(err)) throw unavailable(err)
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const db: Db = {
+    timeoutMs,
+    async query<T extends Row[] | ResultSetHeader = Row[]> (sql: string, params: Params = [], { read = false } = {}) {
+      return await withConnection(read ? fastify.mysqlRead : fastify.mysql, async (conn) => {
+        const [rows] = await conn.execute(sql, params)
+        return rows as T
+      })
+    },
+    async transaction<T> (work: (conn: PoolConnection) => Promise<T>) {
+      return await withConnection(fastify.mysql, async (conn) => {
+        await conn.beginTransaction()
+        try {
+          const result = await work(conn)
+          await conn.commit()
+          return result
+        } catch (err) {
+          await conn.rollback().catch(() => {})
+          throw err
+        }
+      })
+    },
+    async ping () {
+      await withConnection(fastify.mysql, async (conn) => { await conn.query('SELECT 1') })
+    }
+  }
+  fastify.decorate('db', db)
+}
+
+export default fp(mysqlPlugin, { name: 'mysql' })

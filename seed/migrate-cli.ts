@@ -1,0 +1,13 @@
+import { loadConfig, ConfigError } from '../src/config.js'
+import { migrate } from './migrate.js'
+
+try {
+  const config = loadConfig(process.env, { dotenv: true })
+  const result = await migrate({ url: config.MYSQL_URL, ca: config.DB_CA }, (msg) => console.log(msg))
+  console.log(result.applied.length === 0
+    ? `schema is up to date (version ${result.current})`
+    : `schema migrated to version ${result.current}`)
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : `migration failed: ${(err as Error).message}`)
+  process.exit(1)
+}

@@ -1,0 +1,119 @@
+import { envSchema } from 'env-schema'
+import Type, { type Static } from 'typebox'
+
+/**
+ * The service's environment, validated once at start-up. `Config` (the Static type of this
+ * schema) is the only config type in the code base: plugins receive slices of it as options.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  MYSQL_URL: Type.String({ pattern: '^mysql://', default: 'mysql://root@127.0.0.1:3306/farmlokal' }),
+  MYSQL_READ_URL: Type.Optional(Type.String({ pattern: '^mysql://' })),
+  DB_CA: Type.Optional(Type.String({ minLength: 1 })),
+  MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  MYSQL_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2000 }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  SUPPLIER_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OAUTH_TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  OAUTH_SCOPE: Type.Optional(Type.String({ minLength: 1 })),
+  SUPPLIER_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2000 }),
+  SUPPLIER_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
+  SUPPLIER_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 10000 }),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$' })),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1000 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000 }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  // Not in the public contract's table; optional operator settings with safe defaults.
+  /** Comma-separated storefront origins allowed by CORS; `*` allows any. */
+  CORS_ORIGINS: Type.String({ default: '*' }),
+  /** Trust X-Forwarded-For from a proxy in front (true, a hop count, or addresses). */
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Prefix for every Redis key (environments or test runs sharing one Redis). */
+  REDIS_KEY_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$' }),
+  /** Logs pretty-printed (development only; `npm run dev` sets it). */
+  LOG_PRETTY: Type.Boolean({ default: false })
+}, { additionalProperties: true })
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type EnvSource = Record<string, string | undefined>
+
+/**
+ * Validates an environment. `env` is the variables to read; with `dotenv` a `.env` file in the
+ * working directory fills in what they do not set (real variables win).
+ * Throws ConfigError whose message is one line naming the offending variable.
+ */
+export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {}): Config {
+  let config: Config
+  try {
+    config = envSchema<Config>({
+      schema: ConfigSchema,
+      data: env,
+      env: false,
+      // dotenv fills process.env from .env without overriding variables already set
+      dotenv: dotenv ? { quiet: true } : false
+    })
+  } catch (err) {
+    throw new ConfigError(describeAjvError(err))
+  }
+  for (const key of ['MYSQL_READ_URL', 'SUPPLIER_BASE_URL', 'OAUTH_TOKEN_URL', 'OAUTH_SCOPE', 'WEBHOOK_SECRET', 'DB_CA', 'TRUST_PROXY'] as const) {
+    if (config[key] === '') delete config[key]
+  }
+  if (config.SUPPLIER_BASE_URL !== undefined &&
+      (config.OAUTH_CLIENT_ID === undefined || config.OAUTH_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are required when SUPPLIER_BASE_URL is set')
+  }
+  if (config.NODE_ENV === 'production' && config.WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('WEBHOOK_SECRET is required when NODE_ENV=production')
+  }
+  return config
+}
+
+function describeAjvError (err: unknown): string {
+  const errors = (err as { errors?: Array<{ instancePath?: string, message?: string, params?: Record<string, unknown> }> }).errors
+  const first = errors?.[0]
+  if (first === undefined) return `invalid configuration: ${(err as Error).message}`
+  const variable = (first.instancePath ?? '').replace(/^\//, '') ||
+    String(first.params?.missingProperty ?? 'environment')
+  return `invalid configuration: ${variable} ${first.message ?? 'is invalid'}`
+}
+
+/** Where the supplier and its OAuth provider are, with the sandbox defaults filled in. */
+export interface SupplierSettings {
+  sandbox: boolean
+  baseUrl: string
+  tokenUrl: string
+  clientId: string
+  clientSecret: string
+  scope?: string
+}
+
+export const SANDBOX_CLIENT_ID = 'farmlokal-sandbox'
+export const SANDBOX_CLIENT_SECRET = 'sandbox-secret-not-for-production'
+
+/**
+ * Resolves the supplier settings. Without SUPPLIER_BASE_URL the built-in sandbox mounted at
+ * `/sandbox` on this very service is used; `port` is the port the service really listens on.
+ */
+export function supplierSettings (config: Config, port: number = config.PORT): SupplierSettings {
+  const sandbox = config.SUPPLIER_BASE_URL === undefined
+  const baseUrl = (config.SUPPLIER_BASE_URL ?? `http://127.0.0.1:${port}/sandbox`).replace(/\/+$/, '')
+  return {
+    sandbox,
+    baseUrl,
+    tokenUrl: config.OAUTH_TOKEN_URL ?? `${baseUrl}/oauth/token`,
+    clientId: config.OAUTH_CLIENT_ID ?? SANDBOX_CLIENT_ID,
+    clientSecret: config.OAUTH_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
+    ...(config.OAUTH_SCOPE !== undefined ? { scope: config.OAUTH_SCOPE } : {})
+  }
+}

@@ -1,0 +1,114 @@
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import mysql from 'mysql2/promise'
+import { Redis } from 'ioredis'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { migrate } from '../seed/migrate.js'
+
+type Teardown = { teardown: (fn: () => unknown) => void }
+
+export const MYSQL_BASE = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+export const REDIS_BASE = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/**
+ * Every test file gets a database and a Redis key prefix of its own, named after the file and
+ * the process, so files running in parallel never see each other's rows or keys.
+ */
+function fileSlug (): string {
+  const file = process.env.TAP_TEST_FILE ?? process.argv[1] ?? 'test'
+  return path.basename(file).replace(/\.test\.ts$|\.ts$/, '').replace(/[^a-zA-Z0-9]/g, '_').slice(0, 40)
+}
+
+export const TEST_DB = `fl_test_${fileSlug()}`.toLowerCase()
+export const TEST_REDIS_PREFIX = `t:${fileSlug()}:${process.pid}:`
+
+/** Config for tests: defaults, the file's own database and Redis prefix, quiet logs. */
+export function testConfig (overrides: Partial<Record<keyof Config, string | number | boolean>> = {}): Config {
+  const env: Record<string, string> = {
+    MYSQL_URL: `${MYSQL_BASE}/${TEST_DB}`,
+    REDIS_URL: REDIS_BASE,
+    REDIS_KEY_PREFIX: TEST_REDIS_PREFIX,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1'
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) env[k] = String(v)
+  }
+  return loadConfig(env)
+}
+
+let prepared: Promise<void> | undefined
+
+/** Drops and re-creates this file's database once per process, then migrates it. */
+export async function prepareDatabase (): Promise<void> {
+  prepared ??= (async () => {
+    const conn = await mysql.createConnection(`${MYSQL_BASE}/`)
+    try {
+      await conn.query(`DROP DATABASE IF EXISTS \`${TEST_DB}\``)
+    } finally {
+      await conn.end()
+    }
+    await migrate({ url: `${MYSQL_BASE}/${TEST_DB}` })
+  })()
+  await prepared
+}
+
+export interface BuildExtras {
+  /** Captures every log line (as parsed JSON) in this array. */
+  logs?: Array<Record<string, unknown>>
+}
+
+/** Builds the app exactly as server.ts does, with test config; closed when the test ends. */
+export async function build (t: Teardown, overrides: Parameters<typeof testConfig>[0] = {}, extras: BuildExtras = {}): Promise<FastifyInstance> {
+  await prepareDatabase()
+  const config = testConfig({ ...(extras.logs !== undefined ? { LOG_LEVEL: 'info' } : {}), ...overrides })
+  const logStream = extras.logs !== undefined ? collectLogs(extras.logs) : undefined
+  const app = await buildApp(config, logStream !== undefined ? { logStream } : {})
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+function collectLogs (into: Array<Record<string, unknown>>): Writable {
+  return new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') into.push(JSON.parse(line) as Record<string, unknown>)
+      }
+      done()
+    }
+  })
+}
+
+/** A raw connection to this file's database, for arranging and checking rows. */
+export async function sql (t: Teardown): Promise<mysql.Connection> {
+  await prepareDatabase()
+  const conn = await mysql.createConnection({ uri: `${MYSQL_BASE}/${TEST_DB}`, timezone: 'Z', decimalNumbers: true, supportBigNumbers: true })
+  t.teardown(() => conn.end())
+  return conn
+}
+
+/** A Redis client on the same prefix as this file's apps. */
+export function redisClient (t: Teardown): Redis {
+  const client = new Redis(REDIS_BASE, { keyPrefix: TEST_REDIS_PREFIX, maxRetriesPerRequest: 1 })
+  t.teardown(() => client.quit())
+  return client
+}
+
+/** Deletes every key under this file's prefix (SCAN, bounded by the key count). */
+export async function flushPrefix (): Promise<void> {
+  const client = new Redis(REDIS_BASE, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${TEST_REDIS_PREFIX}*`, 'COUNT', 1000)
+      if (keys.length > 0) await client.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    await client.quit()
+  }
+}
