@@ -58,16 +58,13 @@ export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {
   try {
     config = envSchema<Config>({
       schema: ConfigSchema,
-      data: env,
+      data: nonEmpty(env),
       env: false,
       // dotenv fills process.env from .env without overriding variables already set
       dotenv: dotenv ? { quiet: true } : false
     })
   } catch (err) {
     throw new ConfigError(describeAjvError(err))
-  }
-  for (const key of ['MYSQL_READ_URL', 'SUPPLIER_BASE_URL', 'OAUTH_TOKEN_URL', 'OAUTH_SCOPE', 'WEBHOOK_SECRET', 'DB_CA', 'TRUST_PROXY'] as const) {
-    if (config[key] === '') delete config[key]
   }
   if (config.SUPPLIER_BASE_URL !== undefined &&
       (config.OAUTH_CLIENT_ID === undefined || config.OAUTH_CLIENT_SECRET === undefined)) {
@@ -77,6 +74,18 @@ export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {
     throw new ConfigError('WEBHOOK_SECRET is required when NODE_ENV=production')
   }
   return config
+}
+
+/**
+ * An empty variable counts as unset (compose files and shells often pass `VAR=`). With
+ * `dotenv`, .env is loaded into process.env first; variables already set win over it.
+ */
+function nonEmpty (env: EnvSource): EnvSource {
+  return new Proxy(env, {
+    get: (target, key) => target[key as string] === '' ? undefined : target[key as string],
+    ownKeys: (target) => Reflect.ownKeys(target).filter((k) => target[k as string] !== ''),
+    getOwnPropertyDescriptor: (target, key) => target[key as string] === '' ? undefined : Reflect.getOwnPropertyDescriptor(target, key)
+  })
 }
 
 function describeAjvError (err: unknown): string {

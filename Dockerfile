@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+
+# ---- build: full dependency tree, compile TypeScript to dist/ ----
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY plugins ./plugins
+COPY routes ./routes
+COPY seed ./seed
+RUN npm run build
+
+# ---- runtime: production dependencies only, non-root ----
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The SQL migrations are read at start-up (npm start migrates).
+COPY seed/migrations ./seed/migrations
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# node directly (not npm) so SIGTERM reaches the process and graceful shutdown runs.
+CMD ["node", "dist/src/server.js"]
