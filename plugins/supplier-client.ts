@@ -1,11 +1,368 @@
+import { EventEmitter } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
+import CircuitBreaker from 'opossum'
+import { Counter, Gauge } from 'prom-client'
+import { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../src/config.js'
+import { supplierSettings, type Config } from '../src/config.js'
+import { retryDelay, secondsUntil } from '../src/lib/backoff.js'
+import { SupplierCallError, SupplierUnavailableError } from '../src/lib/supplier-errors.js'
+import type { ProblemExtras } from '../src/lib/errors.js'
 
-// Placeholder: filled in by its own change.
-export interface SupplierClientOptions {}
-export function supplierClientOptions (_config: Config): SupplierClientOptions { return {} }
+declare module 'fastify' {
+  interface FastifyInstance {
+    supplierClient: SupplierClient
+  }
+}
 
-async function supplierClient (_fastify: FastifyInstance, _opts: SupplierClientOptions) {}
+export type CircuitState = 'closed' | 'half-open' | 'open'
+
+/** The supplier's product feed as GET /external/products serves it. */
+export interface SupplierProducts {
+  /** The supplier's JSON body, as it sent it. */
+  data: unknown
+  /** `live`: fetched for this call; `stale`: the last good response, kept for outages. */
+  source: 'live' | 'stale'
+  /** When that body arrived from the supplier (ISO 8601). */
+  fetchedAt: string
+}
+
+export interface SupplierClient {
+  /**
+   * The product feed: live when the supplier answers (after retries), otherwise the last good
+   * response; throws a 503 SupplierUnavailableError (with `retryAfter`) when there is none.
+   */
+  getProducts (): Promise<SupplierProducts>
+  /** The breaker's state and, while open, when (epoch ms) its next trial may run. */
+  circuit (): { state: CircuitState, nextTrialAt: number | undefined }
+  /** Emits `state` with the new CircuitState at every breaker transition. */
+  readonly events: EventEmitter
+}
+
+export interface SupplierClientOptions {
+  /**
+   * Supplier base URL, or a function giving it from the port the service listens on (the
+   * built-in sandbox lives on this very service); resolved at the first call after listen.
+   */
+  baseUrl: string | ((port?: number) => string)
+  /** Deadline for one attempt: connect, headers and the whole body. */
+  timeoutMs: number
+  /** Retries after the first attempt for transient failures. */
+  retries: number
+  /** Waits before retries: base, 2×base, 4×base … (a Retry-After header replaces them). */
+  retryBaseMs: number
+  /** How long the breaker stays open before one trial request. */
+  breakerResetMs: number
+  /** How long the last good response is kept in Redis for fallback. */
+  staleTtlSeconds?: number
+  /** Largest supplier body accepted. */
+  maxResponseBytes?: number
+  /** Sockets to the supplier. */
+  connections?: number
+}
+
+export function supplierClientOptions (config: Config): SupplierClientOptions {
+  return {
+    baseUrl: config.SUPPLIER_BASE_URL !== undefined
+      ? supplierSettings(config).baseUrl
+      : (port?: number) => supplierSettings(config, port).baseUrl,
+    timeoutMs: config.SUPPLIER_TIMEOUT_MS,
+    retries: config.SUPPLIER_RETRIES,
+    retryBaseMs: config.SUPPLIER_RETRY_BASE_MS,
+    breakerResetMs: config.BREAKER_RESET_MS
+  }
+}
+
+/** What oauth-token decorates; only these two calls are used here. */
+interface TokenSource {
+  getToken (): Promise<{ accessToken: string }>
+  invalidate (accessToken?: string): Promise<void>
+}
+
+interface LiveFeed { data: unknown, fetchedAt: string }
+
+/** Redis key of the last good response (bump v1 when its shape changes). */
+export const LAST_GOOD_KEY = 'supplier:v1:products:last-good'
+
+const OUTCOMES = ['success', 'failure', 'timeout', 'client_error', 'rejected', 'fallback'] as const
+type Outcome = typeof OUTCOMES[number]
+const STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
+
+/*
+ * Why a small loop rather than undici's RetryAgent: its retries share one AbortSignal for the
+ * whole sequence, so a per-attempt deadline covering connect, headers and body can only be
+ * approximated by idle timers (headersTimeout/bodyTimeout restart on every chunk); a failure
+ * after the headers is resumed with Range requests a JSON feed does not support; and the 401
+ * token refresh and the breaker's half-open trial without retries need hooks it does not have.
+ */
+async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOptions) {
+  const staleTtlSeconds = opts.staleTtlSeconds ?? 24 * 60 * 60
+  const agent = new Agent({
+    connections: opts.connections ?? 16,
+    // Our own deadline per attempt (below) is the real bound; these only back it up.
+    connect: { timeout: opts.timeoutMs },
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    keepAliveTimeout: 4_000,
+    maxResponseSize: opts.maxResponseBytes ?? 10 * 1024 * 1024
+  })
+
+  const requests = new Counter({
+    name: 'supplier_requests_total',
+    help: 'Calls for the supplier product feed by outcome: success, failure (retries exhausted or ' +
+      'unusable answer), timeout (last attempt timed out), client_error (a 3xx/4xx not retried), ' +
+      'rejected (circuit open: the supplier was not called); fallback counts stale responses served, ' +
+      'in addition to the outcome that caused them',
+    labelNames: ['outcome'],
+    registers: [fastify.metricsRegistry]
+  })
+  for (const outcome of OUTCOMES) requests.labels(outcome).inc(0)
+  const retriesTotal = new Counter({
+    name: 'supplier_retries_total',
+    help: 'Attempts made to the supplier after a transient failure (the first attempt not counted)',
+    registers: [fastify.metricsRegistry]
+  })
+  const circuitGauge = new Gauge({
+    name: 'supplier_circuit_state',
+    help: 'Supplier circuit breaker: 0 closed, 1 half-open, 2 open',
+    registers: [fastify.metricsRegistry]
+  })
+  circuitGauge.set(0)
+
+  // Aborted on close: cancels attempts in flight and waits between retries.
+  const closing = new AbortController()
+  let resolvedBaseUrl: string | undefined
+  /** This instance's copy of the last good response (Redis holds the shared one). */
+  let lastGood: LiveFeed | undefined
+  /** The call in progress, shared by concurrent callers. */
+  let inflight: Promise<SupplierProducts> | undefined
+
+  function baseUrl (): string {
+    if (resolvedBaseUrl !== undefined) return resolvedBaseUrl
+    if (typeof opts.baseUrl === 'string') {
+      resolvedBaseUrl = opts.baseUrl.replace(/\/+$/, '')
+      return resolvedBaseUrl
+    }
+    const address = fastify.server.address()
+    if (address !== null && typeof address === 'object') {
+      resolvedBaseUrl = opts.baseUrl(address.port)
+      return resolvedBaseUrl
+    }
+    // Not listening yet (e.g. inject): the configured port, not remembered.
+    return opts.baseUrl()
+  }
+
+  function tokens (): TokenSource {
+    const source = (fastify as unknown as { oauthToken?: TokenSource }).oauthToken
+    if (source === undefined) throw new SupplierCallError('token', 'no token manager is registered')
+    return source
+  }
+
+  async function accessToken (): Promise<string> {
+    try {
+      return (await tokens().getToken()).accessToken
+    } catch (err) {
+      if (err instanceof SupplierCallError) throw err
+      throw new SupplierCallError('token', 'no access token could be obtained', { cause: err })
+    }
+  }
+
+  /** One GET, bounded as a whole by timeoutMs; resolves with the parsed JSON body. */
+  async function attempt (url: URL, token: string): Promise<unknown> {
+    const deadline = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; deadline.abort() }, opts.timeoutMs)
+    const onClose = () => deadline.abort()
+    closing.signal.addEventListener('abort', onClose)
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'GET',
+        headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+        signal: deadline.signal
+      })
+      const status = res.statusCode
+      if (status >= 200 && status < 300) {
+        const text = await res.body.text()
+        try {
+          return JSON.parse(text) as unknown
+        } catch {
+          throw new SupplierCallError('bad-response', `supplier answered ${status} with a body that is not JSON`, { status })
+        }
+      }
+      await res.body.dump().catch(() => {})
+      if (status === 401) throw new SupplierCallError('unauthorized', 'supplier rejected the access token (401)', { status })
+      const retryAfter = res.headers['retry-after']
+      throw new SupplierCallError('status', `supplier answered ${status}`, { status, ...(retryAfter !== undefined ? { retryAfter } : {}) })
+    } catch (err) {
+      if (err instanceof SupplierCallError) throw err
+      if (closing.signal.aborted) throw new SupplierCallError('closing', 'the service is shutting down', { cause: err })
+      const code = (err as { code?: string }).code
+      if (timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new SupplierCallError('timeout', `supplier did not answer within ${opts.timeoutMs} ms`, { cause: err })
+      }
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw new SupplierCallError('bad-response', 'supplier body is too large', { cause: err })
+      throw new SupplierCallError('network', `supplier unreachable (${code ?? (err as Error).name})`, { cause: err })
+    } finally {
+      clearTimeout(timer)
+      closing.signal.removeEventListener('abort', onClose)
+    }
+  }
+
+  /**
+   * The whole attempt sequence the breaker guards: up to `retries` retries of transient failures
+   * with backoff, and one token refresh on a 401. The half-open trial is a single attempt, so
+   * that a supplier still down is found out at once.
+   */
+  async function fetchLive (): Promise<LiveFeed> {
+    const url = new URL(baseUrl() + '/products')
+    const retries = breaker.halfOpen ? 0 : opts.retries
+    let refreshed = false
+    for (let retry = 0; ; retry++) {
+      try {
+        const token = await accessToken()
+        let data: unknown
+        try {
+          data = await attempt(url, token)
+        } catch (err) {
+          if (!(err instanceof SupplierCallError) || err.kind !== 'unauthorized' || refreshed) throw err
+          refreshed = true
+          fastify.log.info('supplier rejected the access token; retrying once with a fresh one')
+          await tokens().invalidate(token).catch(() => {})
+          data = await attempt(url, await accessToken())
+        }
+        return { data, fetchedAt: new Date().toISOString() }
+      } catch (err) {
+        const failure = err as SupplierCallError
+        if (!(failure instanceof SupplierCallError) || !failure.retryable || retry >= retries) throw failure
+        const waitMs = retryDelay(retry, opts.retryBaseMs, failure.retryAfter)
+        retriesTotal.inc()
+        fastify.log.warn({ attempt: retry + 1, reason: failure.message, waitMs }, 'supplier attempt failed; retrying')
+        await sleep(waitMs, undefined, { signal: closing.signal }).catch((cause: unknown) => {
+          throw new SupplierCallError('closing', 'the service is shutting down', { cause })
+        })
+      }
+    }
+  }
+
+  const breaker = new CircuitBreaker<[], LiveFeed>(fetchLive, {
+    name: 'supplier',
+    // Each attempt has its own deadline that really cancels it; opossum's timer would not.
+    timeout: false,
+    resetTimeout: opts.breakerResetMs,
+    // A call fails only once every retry has failed too (SUPPLIER_RETRIES + 1 transient failures
+    // in a row, over several seconds): that alone shows the supplier is down, so any failed call
+    // opens the circuit. Answers that say nothing about its health (4xx) are filtered out below.
+    errorThresholdPercentage: 0,
+    volumeThreshold: 1,
+    rollingCountTimeout: 10_000,
+    errorFilter: (err: unknown) => err instanceof SupplierCallError && err.definite
+  })
+
+  let state: CircuitState = 'closed'
+  let nextTrialAt: number | undefined
+  const events = new EventEmitter()
+  function transition (next: CircuitState) {
+    state = next
+    nextTrialAt = next === 'open' ? Date.now() + opts.breakerResetMs : undefined
+    circuitGauge.set(STATE_VALUE[next])
+    events.emit('state', next)
+  }
+  breaker.on('open', () => {
+    transition('open')
+    fastify.log.warn({ retryInMs: opts.breakerResetMs }, 'supplier circuit opened; calls fail fast until a trial')
+  })
+  breaker.on('halfOpen', () => {
+    transition('half-open')
+    fastify.log.info('supplier circuit half-open; the next call is a trial')
+  })
+  breaker.on('close', () => {
+    transition('closed')
+    fastify.log.info('supplier circuit closed')
+  })
+
+  async function remember (live: LiveFeed): Promise<void> {
+    lastGood = live
+    try {
+      await fastify.redis.set(LAST_GOOD_KEY, JSON.stringify(live), 'EX', staleTtlSeconds)
+    } catch (err) {
+      fastify.log.debug({ err }, 'could not keep the supplier response in Redis; kept in memory only')
+    }
+  }
+
+  function parseKept (raw: string | null): LiveFeed | undefined {
+    if (raw === null) return undefined
+    try {
+      const kept = JSON.parse(raw) as Partial<LiveFeed>
+      if (typeof kept.fetchedAt === 'string' && 'data' in kept) return { data: kept.data, fetchedAt: kept.fetchedAt }
+    } catch {}
+    return undefined
+  }
+
+  /** The newest good response known: shared in Redis, or this instance's own copy. */
+  async function recall (): Promise<LiveFeed | undefined> {
+    const shared = await fastify.redis.get(LAST_GOOD_KEY).then(parseKept, () => undefined)
+    if (shared === undefined) return lastGood
+    if (lastGood === undefined) return shared
+    return Date.parse(lastGood.fetchedAt) > Date.parse(shared.fetchedAt) ? lastGood : shared
+  }
+
+  function outcomeOf (err: unknown): Outcome {
+    if ((err as { code?: string }).code === 'EOPENBREAKER') return 'rejected'
+    if (err instanceof SupplierCallError) {
+      if (err.kind === 'timeout') return 'timeout'
+      if (err.definite) return 'client_error'
+    }
+    return 'failure'
+  }
+
+  function unavailable (err: unknown): Error & ProblemExtras {
+    const reason = (err as { code?: string }).code === 'EOPENBREAKER'
+      ? 'the circuit is open after repeated failures'
+      : err instanceof SupplierCallError ? err.message : 'the call failed'
+    const error: Error & ProblemExtras = new SupplierUnavailableError(reason)
+    error.retryAfter = state === 'open' && nextTrialAt !== undefined ? secondsUntil(nextTrialAt) : 1
+    error.problem = { circuit: state }
+    return error
+  }
+
+  async function load (): Promise<SupplierProducts> {
+    let failure: unknown
+    try {
+      const live = await breaker.fire()
+      requests.labels('success').inc()
+      await remember(live)
+      return { data: live.data, source: 'live', fetchedAt: live.fetchedAt }
+    } catch (err) {
+      failure = err
+    }
+    requests.labels(outcomeOf(failure)).inc()
+    const stale = await recall()
+    if (stale !== undefined) {
+      requests.labels('fallback').inc()
+      fastify.log.warn({ reason: (failure as Error).message, fetchedAt: stale.fetchedAt }, 'supplier unavailable; serving its last good response')
+      return { data: stale.data, source: 'stale', fetchedAt: stale.fetchedAt }
+    }
+    throw unavailable(failure)
+  }
+
+  fastify.decorate('supplierClient', {
+    // Concurrent callers share one call to the supplier instead of each starting their own.
+    getProducts () {
+      inflight ??= load().finally(() => { inflight = undefined })
+      return inflight
+    },
+    circuit: () => ({ state, nextTrialAt }),
+    events
+  } satisfies SupplierClient)
+
+  fastify.addHook('onClose', async () => {
+    closing.abort()
+    breaker.shutdown()
+    await agent.close()
+  })
+}
 
 export default fp(supplierClient, { name: 'supplier-client', dependencies: ['oauth-token', 'redis', 'metrics'] })

@@ -1,0 +1,50 @@
+import createError from '@fastify/error'
+import { isRetryableStatus } from './backoff.js'
+
+/** 503 for GET /external/products when the supplier cannot be used and nothing is kept to serve. */
+export const SupplierUnavailableError = createError(
+  'FL_SUPPLIER_UNAVAILABLE', 'The supplier is unavailable and no earlier response is kept to serve: %s', 503
+)
+
+/**
+ * Why one call to the supplier failed:
+ * - `timeout`: the attempt's deadline (connect, headers and body) passed;
+ * - `network`: no HTTP answer (refused, reset, DNS ...);
+ * - `status`: an HTTP answer that is not a success (`status` says which);
+ * - `unauthorized`: a 401, handled by refreshing the token once;
+ * - `bad-response`: a success whose body is not JSON or is too large;
+ * - `token`: no access token could be obtained;
+ * - `closing`: the service is shutting down.
+ */
+export type SupplierFailureKind = 'timeout' | 'network' | 'status' | 'unauthorized' | 'bad-response' | 'token' | 'closing'
+
+export class SupplierCallError extends Error {
+  override name = 'SupplierCallError'
+  readonly kind: SupplierFailureKind
+  readonly status: number | undefined
+  /** The supplier's `Retry-After` header, as sent. */
+  readonly retryAfter: string | string[] | undefined
+
+  constructor (kind: SupplierFailureKind, message: string, extra: { status?: number, retryAfter?: string | string[], cause?: unknown } = {}) {
+    super(message, extra.cause !== undefined ? { cause: extra.cause } : undefined)
+    this.kind = kind
+    this.status = extra.status
+    this.retryAfter = extra.retryAfter
+  }
+
+  /** Worth another attempt after a wait: timeouts, network errors and the transient statuses. */
+  get retryable (): boolean {
+    if (this.kind === 'timeout' || this.kind === 'network') return true
+    return this.kind === 'status' && this.status !== undefined && isRetryableStatus(this.status)
+  }
+
+  /**
+   * The supplier answered and said no (a 3xx/4xx other than the transient ones, or a 401 that a
+   * fresh token did not cure), or we are shutting down: says nothing about the supplier's health,
+   * so it does not count towards opening the circuit.
+   */
+  get definite (): boolean {
+    if (this.kind === 'unauthorized' || this.kind === 'closing') return true
+    return this.kind === 'status' && !this.retryable && this.status !== undefined && this.status < 500
+  }
+}
