@@ -74,12 +74,6 @@ export function supplierClientOptions (config: Config): SupplierClientOptions {
   }
 }
 
-/** What oauth-token decorates; only these two calls are used here. */
-interface TokenSource {
-  getToken (): Promise<{ accessToken: string }>
-  invalidate (accessToken?: string): Promise<void>
-}
-
 interface LiveFeed { data: unknown, fetchedAt: string }
 
 /** Redis key of the last good response (bump v1 when its shape changes). */
@@ -153,17 +147,10 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
     return opts.baseUrl()
   }
 
-  function tokens (): TokenSource {
-    const source = (fastify as unknown as { oauthToken?: TokenSource }).oauthToken
-    if (source === undefined) throw new SupplierCallError('token', 'no token manager is registered')
-    return source
-  }
-
   async function accessToken (): Promise<string> {
     try {
-      return (await tokens().getToken()).accessToken
+      return (await fastify.oauthToken.getToken()).accessToken
     } catch (err) {
-      if (err instanceof SupplierCallError) throw err
       throw new SupplierCallError('token', 'no access token could be obtained', { cause: err })
     }
   }
@@ -230,7 +217,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
           if (!(err instanceof SupplierCallError) || err.kind !== 'unauthorized' || refreshed) throw err
           refreshed = true
           fastify.log.info('supplier rejected the access token; retrying once with a fresh one')
-          await tokens().invalidate(token).catch(() => {})
+          await fastify.oauthToken.invalidate(token).catch(() => {})
           data = await attempt(url, await accessToken())
         }
         return { data, fetchedAt: new Date().toISOString() }
