@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
+import { request } from 'undici'
 import { build, flushPrefix } from '../helper.js'
 import { FEED, fail, fakeSupplier, ok, sendJson, type FakeSupplier } from '../plugins/supplier-client-fake.js'
 
@@ -105,4 +106,16 @@ test('when no token can be obtained the supplier is not called and the answer is
   t.match(res.json(), { status: 503, detail: /no access token could be obtained/ })
   t.ok(res.headers['retry-after'])
   t.equal(fake.requests.length, 0)
+})
+
+test('without SUPPLIER_BASE_URL the built-in sandbox on the listening port is used', async (t) => {
+  await flushPrefix()
+  const app = await build(t, { SUPPLIER_TIMEOUT_MS: 1000, SUPPLIER_RETRY_BASE_MS: 50 })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const res = await request(`${address}/external/products`)
+  t.equal(res.statusCode, 200)
+  const body = await res.body.json() as { data: { supplier: string, products: unknown[] }, source: string }
+  t.equal(body.source, 'live')
+  t.equal(body.data.supplier, 'FarmLokal sandbox')
+  t.ok(body.data.products.length > 0)
 })
