@@ -1,0 +1,276 @@
+import { test } from 'tap'
+import { execFile } from 'node:child_process'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import type mysql from 'mysql2/promise'
+import { seedCatalog, runSeed, seedIfEmpty, parseIndexClauses, type SeedOptions } from '../../seed/seeder.js'
+import { parseSeedArgs, UsageError } from '../../seed/seed-cli.js'
+import { CATEGORY_SLUGS, CREATED_SPAN_MS, SEEDED_REFERENCE_TIME } from '../../seed/data.js'
+import { CATALOG_VERSION_KEY } from '../../src/lib/catalog-version.js'
+import { prepareDatabase, redisClient, sql, testConfig, TEST_REDIS_PREFIX, flushPrefix } from '../helper.js'
+
+const root = path.resolve(import.meta.dirname, '..', '..')
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx')
+const config = testConfig()
+const db = { url: config.MYSQL_URL }
+
+async function seed (options: SeedOptions) {
+  await prepareDatabase()
+  return await seedCatalog(db, options)
+}
+
+async function rows (conn: mysql.Connection): Promise<mysql.RowDataPacket[]> {
+  const [r] = await conn.query<mysql.RowDataPacket[]>(
+    'SELECT id, name, category, price, stock, CAST(created_at AS CHAR) AS created_at FROM products ORDER BY id')
+  return r
+}
+
+async function idRange (conn: mysql.Connection) {
+  const [[r]] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last FROM products')
+  return { n: Number(r.n), first: Number(r.first), last: Number(r.last) }
+}
+
+async function tableDefinition (conn: mysql.Connection, table = 'products'): Promise<string> {
+  const [[r]] = await conn.query<mysql.RowDataPacket[]>(`SHOW CREATE TABLE ${table}`)
+  return String(r['Create Table']).replace(/ AUTO_INCREMENT=\d+/, '')
+}
+
+async function tables (conn: mysql.Connection): Promise<string[]> {
+  const [r] = await conn.query<mysql.RowDataPacket[]>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1')
+  return r.map((x) => String(x.t))
+}
+
+function sink (): Writable & { text: string } {
+  const w = new Writable({ write (chunk: Buffer, _enc, done) { w.text += chunk.toString('utf8'); done() } }) as Writable & { text: string }
+  w.text = ''
+  return w
+}
+
+interface CliResult { code: number, stdout: string, stderr: string }
+
+async function cli (args: string[], env: Record<string, string>): Promise<CliResult> {
+  return await new Promise((resolve) => {
+    execFile(tsx, ['seed/seed-cli.ts', ...args], {
+      cwd: root,
+      timeout: 60_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }
+    }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? -1), stdout, stderr })
+    })
+  })
+}
+
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+test('seeding inserts exactly the requested count; --reset restarts ids at 1, otherwise rows are appended', async (t) => {
+  const conn = await sql(t)
+  const first = await seed({ count: 5000, reset: true, seed: 'counts' })
+  t.match(first, { inserted: 5000, firstId: 1, lastId: 5000, skipped: false })
+  t.same(await idRange(conn), { n: 5000, first: 1, last: 5000 })
+
+  const appended = await seed({ count: 1200, seed: 'more' })
+  t.match(appended, { inserted: 1200, firstId: 5001, lastId: 6200, indexesRebuilt: 0 }, 'a non-empty catalog is appended to in place')
+  t.same(await idRange(conn), { n: 6200, first: 1, last: 6200 })
+
+  await seed({ count: 3000, reset: true, seed: 'counts' })
+  t.same(await idRange(conn), { n: 3000, first: 1, last: 3000 }, 'reset empties the catalog and ids start again at 1')
+  await conn.query("INSERT INTO products (name, category, price) VALUES ('Probe 1kg', 'grains', 10)")
+  const [[next]] = await conn.query<mysql.RowDataPacket[]>("SELECT id FROM products WHERE name = 'Probe 1kg'")
+  t.equal(Number(next.id), 3001, 'AUTO_INCREMENT continues after the seeded ids')
+
+  await seed({ count: 0, reset: true })
+  t.same((await idRange(conn)).n, 0, '--count 0 --reset leaves an empty catalog')
+})
+
+test('the same --seed gives identical rows, whichever load method, and another seed different rows', async (t) => {
+  const conn = await sql(t)
+  const a = await seed({ count: 5000, reset: true, seed: 'alpha', method: 'load-data' })
+  t.equal(a.method, 'load-data')
+  const first = await rows(conn)
+  const b = await seed({ count: 5000, reset: true, seed: 'alpha', method: 'insert', connections: 3, batchRows: 700 })
+  t.equal(b.method, 'insert')
+  t.same(await rows(conn), first, 'identical names, categories, prices, stock and created_at per id')
+
+  await seed({ count: 5000, reset: true, seed: 'beta' })
+  const other = await rows(conn)
+  const same = other.filter((r, i) => r.name === first[i].name && r.price === first[i].price && r.created_at === first[i].created_at).length
+  t.ok(same < 50, `a different seed gives different rows (${same} of 5000 alike)`)
+})
+
+test('seeded values stay within the documented ranges and categories', async (t) => {
+  const conn = await sql(t)
+  await seed({ count: 5000, reset: true, seed: 'ranges' })
+  const [[r]] = await conn.query<mysql.RowDataPacket[]>(`SELECT MIN(price) AS minPrice, MAX(price) AS maxPrice,
+      SUM(price * 100 <> FLOOR(price * 100)) AS fractionalPaise, SUM(price <> FLOOR(price)) AS withPaise,
+      MIN(stock) AS minStock, MAX(stock) AS maxStock, SUM(stock = 0) AS outOfStock,
+      CAST(MIN(created_at) AS CHAR) AS oldest, CAST(MAX(created_at) AS CHAR) AS newest,
+      COUNT(DISTINCT category) AS categories, SUM(name NOT REGEXP '^[A-Z][A-Za-z0-9 -]+ [0-9][0-9a-zA-Z x]*$') AS oddNames
+    FROM products`)
+  t.ok(r.minPrice >= 5 && r.maxPrice <= 5000, `prices within 5.00-5000.00 (${r.minPrice}-${r.maxPrice})`)
+  t.equal(Number(r.fractionalPaise), 0, 'prices have at most two decimals')
+  t.ok(Number(r.withPaise) > 4500, 'prices carry paise')
+  t.ok(r.minStock >= 0 && r.maxStock <= 1000 && Number(r.outOfStock) > 0, 'stock within 0-1000, some out of stock')
+  const from = new Date(SEEDED_REFERENCE_TIME - CREATED_SPAN_MS).toISOString().replace('T', ' ').slice(0, 23)
+  const until = new Date(SEEDED_REFERENCE_TIME).toISOString().replace('T', ' ').slice(0, 23)
+  t.ok(r.oldest >= from && r.newest < until, `created_at within the two years before ${until} (${r.oldest} .. ${r.newest})`)
+  t.ok(r.oldest < '2025-01-01' && r.newest > '2026-09-01', 'created_at spread over the whole span')
+  t.equal(Number(r.categories), CATEGORY_SLUGS.length, 'every category appears')
+  const [cats] = await conn.query<mysql.RowDataPacket[]>('SELECT DISTINCT category FROM products')
+  t.same(cats.map((c) => c.category).sort(), [...CATEGORY_SLUGS].sort(), 'only the documented categories')
+  t.equal(Number(r.oddNames), 0, 'names are words followed by a pack size, e.g. "Organic Tomatoes 1kg"')
+
+  // Without a seed, created_at ends at the current time.
+  const before = Date.now()
+  await seed({ count: 2000, reset: true })
+  const [[u]] = await conn.query<mysql.RowDataPacket[]>('SELECT MIN(created_at) AS oldest, MAX(created_at) AS newest FROM products')
+  t.ok(u.oldest.getTime() >= before - CREATED_SPAN_MS - 1000 && u.newest.getTime() <= Date.now(), 'unseeded rows span the two years up to now')
+})
+
+test('after seeding, the table and its indexes are exactly those of the migration, and no work table is left', async (t) => {
+  const conn = await sql(t)
+  const migrated = await tableDefinition(conn)
+  const report = await seed({ count: 5000, reset: true, seed: 'indexes' })
+  t.equal(report.indexesRebuilt, 5, 'the five secondary indexes were dropped for the load and rebuilt')
+  t.equal(await tableDefinition(conn), migrated, 'SHOW CREATE TABLE is unchanged')
+  t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'])
+})
+
+test('a stopped load leaves the live catalog as it was and drops its work table', async (t) => {
+  const conn = await sql(t)
+  await seed({ count: 1000, reset: true, seed: 'kept' })
+  const before = await rows(conn)
+  for (const method of ['load-data', 'insert'] as const) {
+    const abort = new AbortController()
+    await t.rejects(seed({
+      count: 200_000,
+      reset: true,
+      method,
+      batchRows: 1000,
+      signal: abort.signal,
+      onProgress: (n) => { if (n >= 3000) abort.abort() }
+    }), /aborted/, `${method} stops`)
+    t.same(await rows(conn), before, `${method}: the catalog is unchanged`)
+    t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'], `${method}: no work table left`)
+  }
+})
+
+test('auto falls back to multi-row INSERTs when LOAD DATA LOCAL is refused', async (t) => {
+  const conn = await sql(t)
+  const report = await seed({ count: 3000, reset: true, seed: 'fallback', allowLocalInfile: false })
+  t.equal(report.method, 'insert')
+  t.match(report.fallbackReason, /local infile|not allowed|disabled/i, 'the refusal is reported')
+  t.same(await idRange(conn), { n: 3000, first: 1, last: 3000 }, 'every row is there once')
+  await t.rejects(seed({ count: 10, reset: true, method: 'load-data', allowLocalInfile: false }), /local infile|not allowed|disabled/i,
+    'an explicit --method load-data does not fall back')
+  t.same(await idRange(conn), { n: 3000, first: 1, last: 3000 }, 'and the failed run changed nothing')
+})
+
+test('runSeed bumps the catalog version in Redis and prints a summary', async (t) => {
+  await prepareDatabase()
+  await flushPrefix()
+  const redis = redisClient(t)
+  await redis.set(CATALOG_VERSION_KEY, '41')
+  const out = sink()
+  const err = sink()
+  const report = await runSeed(config, { count: 2000, reset: true, seed: 'version' }, { out, err })
+  t.equal(await redis.get(CATALOG_VERSION_KEY), '42', 'INCR of the prefixed catalog:version key')
+  t.match(out.text, /^seeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, [\d,]+ rows\/s\n$/)
+  t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
+  t.equal(report.inserted, 2000)
+})
+
+test('runSeed warns and succeeds when Redis is down', async (t) => {
+  await prepareDatabase()
+  const conn = await sql(t)
+  const out = sink()
+  const err = sink()
+  const down = testConfig({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` })
+  const report = await runSeed(down, { count: 500, reset: true, seed: 'no-redis' }, { out, err })
+  t.equal(report.inserted, 500)
+  t.match(err.text, /^warning: could not bump the catalog version in Redis/)
+  t.equal((await idRange(conn)).n, 500)
+})
+
+test('seedIfEmpty seeds an empty catalog and leaves a non-empty one alone', async (t) => {
+  const conn = await sql(t)
+  await seed({ count: 0, reset: true })
+  const out = sink()
+  await seedIfEmpty(config, 700, { out, err: sink() })
+  t.equal((await idRange(conn)).n, 700, 'seeded when empty')
+  t.match(out.text, /^seeded 700 products/)
+  const again = await seedCatalog(db, { count: 700, onlyIfEmpty: true })
+  t.equal(again.skipped, true)
+  t.equal((await idRange(conn)).n, 700, 'not seeded again')
+})
+
+test('parseIndexClauses reads every secondary index of a SHOW CREATE TABLE text', async (t) => {
+  const text = [
+    'CREATE TABLE `p` (',
+    '  `id` bigint unsigned NOT NULL AUTO_INCREMENT,',
+    '  `key` varchar(10) NOT NULL,',
+    '  PRIMARY KEY (`id`),',
+    '  UNIQUE KEY `uq_a` (`key`),',
+    '  KEY `idx_b` (`price` DESC,`id`) USING BTREE COMMENT \'keyset, sorted\',',
+    '  KEY `we``ird` (`key`(5)),',
+    '  FULLTEXT KEY `ft` (`name`),',
+    '  CONSTRAINT `fk` FOREIGN KEY (`x`) REFERENCES `y` (`id`)',
+    ') ENGINE=InnoDB'
+  ].join('\n')
+  t.same(parseIndexClauses(text), [
+    { name: 'uq_a', clause: 'UNIQUE KEY `uq_a` (`key`)' },
+    { name: 'idx_b', clause: 'KEY `idx_b` (`price` DESC,`id`) USING BTREE COMMENT \'keyset, sorted\'' },
+    { name: 'we`ird', clause: 'KEY `we``ird` (`key`(5))' },
+    { name: 'ft', clause: 'FULLTEXT KEY `ft` (`name`)' }
+  ])
+})
+
+test('parseSeedArgs reads --count, --reset and --seed and rejects bad values', async (t) => {
+  t.match(parseSeedArgs([]), { count: 1_000_000, reset: false, method: 'auto' }, 'defaults to 1,000,000 rows')
+  t.match(parseSeedArgs(['--count', '5000', '--reset', '--seed', 'S']), { count: 5000, reset: true, seed: 'S' })
+  t.match(parseSeedArgs(['--count=1_000_000']), { count: 1_000_000 })
+  for (const bad of [['--count', 'abc'], ['--count', '-5'], ['--count', '1.5'], ['--count', '1e6'], ['--count', ''],
+    ['--count', '100000001'], ['--count'], ['--seed', ''], ['--method', 'copy'], ['--connections', '0'], ['--bogus'], ['extra']]) {
+    t.throws(() => parseSeedArgs(bad), UsageError, `rejects ${bad.join(' ')}`)
+  }
+  t.throws(() => parseSeedArgs(['--count', 'abc']), { message: '--count must be a whole number from 0 to 100,000,000 (got "abc")' })
+})
+
+test('the CLI seeds, quietly when not on a terminal, and bumps the version', async (t) => {
+  await prepareDatabase()
+  const conn = await sql(t)
+  const redis = redisClient(t)
+  await redis.set(CATALOG_VERSION_KEY, '7')
+  const r = await cli(['--count', '500', '--reset', '--seed', '7'],
+    { MYSQL_URL: config.MYSQL_URL, REDIS_URL: config.REDIS_URL, REDIS_KEY_PREFIX: TEST_REDIS_PREFIX })
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^seeded 500 products \(ids 1-500\)/)
+  t.equal(r.stderr, '', 'nothing on stderr without a terminal')
+  t.same(await idRange(conn), { n: 500, first: 1, last: 500 })
+  t.equal(await redis.get(CATALOG_VERSION_KEY), '8')
+})
+
+test('the CLI exits 1 with one clear line when MySQL is unreachable', async (t) => {
+  const port = await closedPort()
+  const r = await cli(['--count', '10'], { MYSQL_URL: `mysql://root:s3cret@127.0.0.1:${port}/nowhere` })
+  t.equal(r.code, 1)
+  t.equal(r.stderr, `seed failed: cannot reach MySQL at 127.0.0.1:${port} (ECONNREFUSED)\n`)
+  t.notMatch(r.stderr, /s3cret/, 'the password is not printed')
+  t.equal(r.stdout, '')
+})
+
+test('the CLI exits 1 with one clear line on a bad --count and changes nothing', async (t) => {
+  const conn = await sql(t)
+  const before = await idRange(conn)
+  const r = await cli(['--count', 'lots', '--reset'], { MYSQL_URL: config.MYSQL_URL })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /^seed: --count must be a whole number from 0 to 100,000,000 \(got "lots"\); usage: npm run seed -- --count N \[--reset\] \[--seed S\]/)
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line')
+  t.same(await idRange(conn), before)
+})
