@@ -132,9 +132,20 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
 
     options.onPhase?.('load')
     const loadStart = performance.now()
-    const { method, fallbackReason } = await load(settings, control, target, rows, options)
+    let loaded: Awaited<ReturnType<typeof load>>
+    try {
+      loaded = await load(settings, control, target, rows, options)
+      throwIfAborted(options.signal)
+    } catch (err) {
+      // Appending goes straight into the live table, batch by batch: take back what got in.
+      // (A copy is simply dropped below.) Only this run writes these explicit ids.
+      if (!rebuild) {
+        await control.query(`DELETE FROM ${TABLE} WHERE id BETWEEN ? AND ?`, [firstId, firstId + options.count - 1]).catch(() => {})
+      }
+      throw err
+    }
+    const { method, fallbackReason } = loaded
     const loadMs = performance.now() - loadStart
-    throwIfAborted(options.signal)
 
     options.onPhase?.('index')
     const indexStart = performance.now()

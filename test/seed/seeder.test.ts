@@ -142,7 +142,7 @@ test('after seeding, the table and its indexes are exactly those of the migratio
   t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'])
 })
 
-test('a stopped load leaves the live catalog as it was and drops its work table', async (t) => {
+test('a stopped load leaves the live catalog as it was, whether it was reloading or appending', async (t) => {
   const conn = await sql(t)
   await seed({ count: 1000, reset: true, seed: 'kept' })
   const before = await rows(conn)
@@ -158,6 +158,17 @@ test('a stopped load leaves the live catalog as it was and drops its work table'
     }), /aborted/, `${method} stops`)
     t.same(await rows(conn), before, `${method}: the catalog is unchanged`)
     t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'], `${method}: no work table left`)
+  }
+  for (const method of ['load-data', 'insert'] as const) {
+    const abort = new AbortController()
+    await t.rejects(seed({
+      count: 200_000,
+      method,
+      batchRows: 1000,
+      signal: abort.signal,
+      onProgress: (n) => { if (n >= 3000) abort.abort() }
+    }), /aborted/, `${method} stops while appending`)
+    t.same(await rows(conn), before, `${method}: rows appended before the stop are taken back`)
   }
 })
 
