@@ -38,7 +38,7 @@ test('exotic or negative prices are a 400 naming the parameter', async (t) => {
 
 test('minPrice > maxPrice is a 400, compared exactly before rounding', async (t) => {
   t.throws(() => normalisePrices('20', '10'), { statusCode: 400, message: /minPrice must be <= maxPrice/ })
-  t.throws(() => normalisePrices('10.0000001', '10'), { statusCode: 400 })
+  t.throws(() => normalisePrices('10.0000001', '10'), { statusCode: 400, message: /minPrice must be <= maxPrice/ })
   t.same(normalisePrices('10.00', '10'), { minPrice: '10.00', maxPrice: '10.00' }, 'equal bounds are fine')
   // valid (min <= max) but no cent lies between: an empty range, not an error
   t.same(normalisePrices('10.001', '10.002'), { minPrice: '10.01', maxPrice: '10.00' })
