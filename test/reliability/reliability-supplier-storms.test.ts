@@ -52,15 +52,15 @@ async function recovered (url: string): Promise<Outcome> {
 }
 
 /** Storefront requests over several pages, run next to the supplier calls. */
-function storefront (url: string) {
-  return startLoad(4, async (n) => await call(`${url}/api/products?limit=5&sort=${n % 2 === 0 ? 'id' : '-price'}&category=${['fruits', 'dairy', 'grains'][n % 3]}`, { timeoutMs: 5000 }))
+function storefront (t: Teardown, url: string) {
+  return startLoad(t, 4, async (n) => await call(`${url}/api/products?limit=5&sort=${n % 2 === 0 ? 'id' : '-price'}&category=${['fruits', 'dairy', 'grains'][n % 3]}`, { timeoutMs: 5000 }))
 }
 
 test('a 503 storm with nothing kept: 503 problems with retry-after, the breaker opens and stops calling, recovery when the supplier returns', async (t) => {
   const fake = await startFakeSupplier(t, 'storm')
   const { app, url } = await service(t, fake)
 
-  const shop = storefront(url)
+  const shop = storefront(t, url)
   const first = await call(`${url}/external/products`, { timeoutMs: CALL_BOUND_MS })
   t.equal(first.status, 503, 'nothing to serve while the supplier storms')
   t.ok(isProblem(first), 'a problem+json body')
@@ -100,8 +100,8 @@ for (const mode of ['drip', 'reset', 'malformed'] as SupplierMode[]) {
     const kept = JSON.parse(live.body) as { fetchedAt: string }
 
     fake.mode = mode
-    const shop = storefront(url)
-    const feed = startLoad(6, async () => await call(`${url}/external/products`, { timeoutMs: CALL_BOUND_MS + 2000 }))
+    const shop = storefront(t, url)
+    const feed = startLoad(t, 6, async () => await call(`${url}/external/products`, { timeoutMs: CALL_BOUND_MS + 2000 }))
     let peakSockets = 0
     await waitFor(async () => {
       peakSockets = Math.max(peakSockets, fake.openConnections())

@@ -176,9 +176,9 @@ export interface Load {
 
 /**
  * `concurrency` workers, each calling `next(n)` (n counts calls across workers) and awaiting the
- * outcome, until stopped or `maxCalls` calls were made.
+ * outcome, until stopped (at the latest when the test ends) or `maxCalls` calls were made.
  */
-export function startLoad (concurrency: number, next: (n: number) => Promise<Outcome>, { maxCalls = 1_000_000 } = {}): Load {
+export function startLoad (t: Teardown, concurrency: number, next: (n: number) => Promise<Outcome>, { maxCalls = 1_000_000 } = {}): Load {
   const outcomes: Outcome[] = []
   let stopped = false
   let n = 0
@@ -187,7 +187,7 @@ export function startLoad (concurrency: number, next: (n: number) => Promise<Out
       outcomes.push(await next(n++))
     }
   })
-  return {
+  const load: Load = {
     outcomes,
     stop: async () => {
       stopped = true
@@ -195,6 +195,8 @@ export function startLoad (concurrency: number, next: (n: number) => Promise<Out
       return outcomes
     }
   }
+  t.teardown(load.stop)
+  return load
 }
 
 /** How many outcomes fall in each status (`0:timeout` for failures), for readable assertions. */
