@@ -1,11 +1,184 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
+import { Problem } from '../src/schemas/problem.js'
 
-// Placeholder: filled in by its own change.
-export interface DocsOptions {}
-export function docsOptions (_config: Config): DocsOptions { return {} }
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Every route registered after the docs plugin (HEAD twins left out), with whether the
+     * OpenAPI document shows it: what operators and the documentation check compare with
+     * `/docs/json`.
+     */
+    routeInventory: readonly RouteEntry[]
+  }
+}
 
-async function docs (_fastify: FastifyInstance, _opts: DocsOptions) {}
+export interface RouteEntry {
+  method: string
+  url: string
+  /** Hidden from the document: an ops or sandbox route, or `schema.hide`. */
+  hidden: boolean
+}
+
+export interface DocsOptions {
+  title: string
+  version: string
+  /** Swagger UI at this path, the document at `<prefix>/json`. */
+  routePrefix: string
+  /** Routes under these prefixes are left out of the document (test doubles, internals). */
+  hiddenPrefixes: string[]
+}
+
+/** The service's own version, from the package.json above this file (in source or dist/). */
+export function packageVersion (): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string, version?: string }
+      if (pkg.name === 'farmlokal-service' && typeof pkg.version === 'string') return pkg.version
+    } catch { /* not here: look one level up */ }
+    dir = path.dirname(dir)
+  }
+  return '0.0.0'
+}
+
+export function docsOptions (_config: Config): DocsOptions {
+  return { title: 'FarmLokal service', version: packageVersion(), routePrefix: '/docs', hiddenPrefixes: ['/sandbox'] }
+}
+
+/** Descriptions of the tags the route modules use; a tag no operation uses is left out. */
+const TAGS = [
+  { name: 'catalog', description: 'The product catalog: keyset-paged, filtered, sorted and cached' },
+  { name: 'products', description: 'The product catalog: keyset-paged, filtered, sorted and cached' },
+  { name: 'orders', description: 'Order status as moved by the order webhooks' },
+  { name: 'webhooks', description: 'Order updates pushed by order providers (Standard Webhooks signatures)' },
+  { name: 'supplier', description: 'The external supplier API behind OAuth2, retries and a circuit breaker' },
+  { name: 'auth', description: 'The supplier access token as held by the token manager' },
+  { name: 'operations', description: 'Health and readiness probes' }
+]
+
+const RATE_LIMIT_HEADERS = {
+  'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per window for this client IP' },
+  'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current window' },
+  'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the window resets' }
+}
+
+const RateLimited = {
+  ...Problem,
+  description: 'Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds',
+  headers: {
+    ...RATE_LIMIT_HEADERS,
+    'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' }
+  }
+}
+
+const Unexpected = { ...Problem, description: 'Unexpected error (application/problem+json); details are logged with the request id, never sent' }
+
+const Overloaded = {
+  ...Problem,
+  description: 'The service is overloaded or a dependency is unavailable (application/problem+json)',
+  headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' } }
+}
+
+type ResponseMap = Record<string, Record<string, unknown>>
+
+/**
+ * The document as the route schemas say, plus what the service adds to every route: the
+ * rate-limit headers and 429 on limited routes, 503 when overloaded, 500 on unexpected errors.
+ * The route schemas themselves are never modified.
+ */
+function documentRoute (schema: FastifySchema | undefined, route: RouteOptions): FastifySchema {
+  const declared = (schema?.response ?? {}) as ResponseMap
+  const limited = route.config?.rateLimit !== false
+  const response: ResponseMap = {}
+  for (const [status, body] of Object.entries(declared)) {
+    const headers = body.headers as Record<string, unknown> | undefined
+    response[status] = limited && !status.startsWith('4') && !status.startsWith('5')
+      ? { ...body, headers: { ...RATE_LIMIT_HEADERS, ...headers } }
+      : body
+  }
+  if (limited) response['429'] ??= RateLimited
+  response['503'] ??= Overloaded
+  response['500'] ??= Unexpected
+  return { ...schema, response }
+}
+
+/**
+ * Error responses are problem documents: labelled with their real media type. Only the tags
+ * some operation uses are listed.
+ */
+function finishDocument (document: Record<string, unknown>): Record<string, unknown> {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, { responses?: ResponseMap, tags?: string[] }>>
+  const used = new Set<string>()
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const tag of operation.tags ?? []) used.add(tag)
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const content = response.content as Record<string, unknown> | undefined
+        if (Number(status.slice(0, 1)) >= 4 && content?.['application/json'] !== undefined && content['application/problem+json'] === undefined) {
+          response.content = { 'application/problem+json': content['application/json'] }
+        }
+      }
+    }
+  }
+  const tags = (document.tags ?? []) as Array<{ name: string }>
+  document.tags = tags.filter((tag) => used.has(tag.name))
+  return document
+}
+
+/**
+ * OpenAPI 3.1 document generated from the TypeBox route schemas (`/docs/json`) and the Swagger
+ * UI (`/docs`). The UI gets a content security policy of its own; the API keeps the strict one.
+ */
+async function docs (fastify: FastifyInstance, opts: DocsOptions) {
+  const inventory: RouteEntry[] = []
+  const hiddenByPrefix = (url: string): boolean =>
+    url.startsWith(opts.routePrefix) || opts.hiddenPrefixes.some((p) => url.startsWith(p))
+
+  fastify.decorate('routeInventory', inventory)
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue
+      inventory.push({ method, url: route.url, hidden: route.schema?.hide === true || hiddenByPrefix(route.url) })
+    }
+  })
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: opts.title,
+        version: opts.version,
+        description: 'Catalog and integrations backend of FarmLokal. Every 4xx/5xx is an RFC 9457 problem ' +
+          '(`application/problem+json`). API routes are rate limited per client IP and report the ' +
+          '`x-ratelimit-*` headers.'
+      },
+      tags: TAGS
+    },
+    transform: ({ schema, url, route }) => ({
+      url,
+      schema: hiddenByPrefix(url) ? { ...schema, hide: true } : documentRoute(schema, route)
+    }),
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
+      return finishDocument(document as Record<string, unknown>)
+    }
+  })
+
+  await fastify.register(swaggerUi, {
+    routePrefix: opts.routePrefix,
+    uiConfig: { docExpansion: 'list', deepLinking: true, displayRequestDuration: true },
+    // The UI's own policy (its inline scripts by hash), minus the upgrade to https, which would
+    // break the page on a plain-HTTP deployment.
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '')
+  })
+}
 
 export default fp(docs, { name: 'docs' })
