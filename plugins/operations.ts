@@ -1,11 +1,106 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import underPressure from '@fastify/under-pressure'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import createError from '@fastify/error'
+import { Counter } from 'prom-client'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.js'
 
-// Placeholder: filled in by its own change.
-export interface OperationsOptions {}
-export function operationsOptions (_config: Config): OperationsOptions { return {} }
+export interface OperationsOptions {
+  /** Origins allowed by CORS, or '*' for any (no credentials either way). */
+  corsOrigins: string[] | '*'
+  /** Mean event-loop delay (ms) over one sample above which requests are shed with a 503. */
+  maxEventLoopDelayMs: number
+  /** How often the event loop is sampled, in ms. */
+  sampleIntervalMs: number
+  /** `retry-after` of a shed request, in seconds. */
+  retryAfterSeconds: number
+  /** Routes never shed: liveness must not fail because the process is busy; scrapes show why. */
+  unshedRoutes: string[]
+}
 
-async function operations (_fastify: FastifyInstance, _opts: OperationsOptions) {}
+/** "a, b" → ['a', 'b']; any `*` → '*'. */
+export function parseOrigins (value: string): string[] | '*' {
+  const origins = value.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s !== '')
+  return origins.length === 0 || origins.includes('*') ? '*' : origins
+}
 
-export default fp(operations, { name: 'operations' })
+export function operationsOptions (config: Config): OperationsOptions {
+  return {
+    corsOrigins: parseOrigins(config.CORS_ORIGINS),
+    maxEventLoopDelayMs: 1000,
+    sampleIntervalMs: 1000,
+    retryAfterSeconds: 5,
+    unshedRoutes: ['/health', '/metrics']
+  }
+}
+
+export const OverloadedError = createError('FL_OVERLOADED', 'The service is overloaded (%s); retry shortly', 503)
+
+/** Headers a storefront may read on a cross-origin response. */
+const EXPOSED_HEADERS = [
+  'etag', 'x-cache', 'x-request-id', 'retry-after',
+  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'
+]
+
+/**
+ * What sits in front of every route: load shedding (@fastify/under-pressure: a 503 problem with
+ * `retry-after` while the event loop is saturated), CORS for the storefront origins, security
+ * headers for a JSON API (@fastify/helmet), the request id echoed back, and `connection: close`
+ * on responses sent while the service drains, so keep-alive clients move to another instance.
+ */
+async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
+  const unshed = new Set(opts.unshedRoutes)
+  const shed = new Counter({
+    name: 'http_requests_shed_total',
+    help: 'Requests refused with 503 because the event loop was saturated',
+    labelNames: ['reason'] as const,
+    registers: [fastify.metricsRegistry]
+  })
+
+  await fastify.register(underPressure, {
+    maxEventLoopDelay: opts.maxEventLoopDelayMs,
+    sampleInterval: opts.sampleIntervalMs,
+    pressureHandler: (request: FastifyRequest, _reply, type, value) => {
+      if (request.routeOptions.url !== undefined && unshed.has(request.routeOptions.url)) return
+      shed.inc({ reason: type })
+      const detail = type === 'eventLoopDelay' && Number.isFinite(value) ? `event loop delay ${Math.round(value ?? 0)} ms` : type
+      return Promise.reject(Object.assign(new OverloadedError(detail), { retryAfter: opts.retryAfterSeconds }))
+    }
+  })
+
+  await fastify.register(cors, {
+    origin: opts.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    maxAge: 600,
+    logLevel: 'warn'
+  })
+
+  await fastify.register(helmet, {
+    // A JSON API renders nothing: no sources, no framing, no forms. The Swagger UI sets its own.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] }
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // CORP governs no-cors embeds only (storefront fetches use CORS); same-site lets sibling
+    // subdomains of the storefront embed responses.
+    crossOriginResourcePolicy: { policy: 'same-site' }
+  })
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  let draining = false
+  fastify.addHook('preClose', async () => { draining = true })
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close')
+  })
+}
+
+export default fp(operations, { name: 'operations', dependencies: ['metrics'] })
