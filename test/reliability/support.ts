@@ -177,14 +177,18 @@ export interface Load {
 /**
  * `concurrency` workers, each calling `next(n)` (n counts calls across workers) and awaiting the
  * outcome, until stopped (at the latest when the test ends) or `maxCalls` calls were made.
+ * A worker whose call got no answer pauses `pauseOnFailureMs` before its next call, as a real
+ * client would, instead of spinning on a refused port.
  */
-export function startLoad (t: Teardown, concurrency: number, next: (n: number) => Promise<Outcome>, { maxCalls = 1_000_000 } = {}): Load {
+export function startLoad (t: Teardown, concurrency: number, next: (n: number) => Promise<Outcome>, { maxCalls = 1_000_000, pauseOnFailureMs = 50 } = {}): Load {
   const outcomes: Outcome[] = []
   let stopped = false
   let n = 0
   const workers = Array.from({ length: concurrency }, async () => {
     while (!stopped && n < maxCalls) {
-      outcomes.push(await next(n++))
+      const outcome = await next(n++)
+      outcomes.push(outcome)
+      if (outcome.status === 0 && !stopped) await sleep(pauseOnFailureMs)
     }
   })
   const load: Load = {
@@ -705,4 +709,69 @@ export async function webhookTables (conn: mysql.Connection): Promise<WebhookTab
     else if (event.status !== order.status) problems.push(`order ${orderId} has status ${String(order.status)} but its event ${eventId} says ${String(event.status)}`)
   }
   return { events, problems }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP/1.1 on one connection
+
+export interface RawResponse { status: number, headers: Record<string, string>, body: string }
+
+/** Splits HTTP/1.1 responses read from one connection (bodies framed by content-length). */
+export function parseResponses (raw: Buffer): RawResponse[] {
+  const responses: RawResponse[] = []
+  let at = 0
+  while (at < raw.length) {
+    const end = raw.indexOf('\r\n\r\n', at)
+    if (end < 0) break
+    const head = raw.subarray(at, end).toString('latin1').split('\r\n')
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0])?.[1] ?? 0)
+    const headers: Record<string, string> = {}
+    for (const line of head.slice(1)) {
+      const colon = line.indexOf(':')
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+    }
+    const length = Number(headers['content-length'] ?? 0)
+    responses.push({ status, headers, body: raw.subarray(end + 4, end + 4 + length).toString('utf8') })
+    at = end + 4 + length
+  }
+  return responses
+}
+
+export interface RawExchange {
+  /** Resolves once the request bytes are written on an established connection. */
+  sent: Promise<void>
+  /** Everything read until the server closed the connection, or the socket error. */
+  done: Promise<{ responses: RawResponse[], error?: string }>
+}
+
+/**
+ * One request on a connection of its own, written as soon as the TCP handshake completes. The
+ * kernel completes handshakes for a listening socket even while its process is stopped, so this
+ * can queue requests at a paused service.
+ */
+export function rawExchange (port: number, { method = 'GET', path = '/', headers = {} as Record<string, string>, body = '' } = {}, timeoutMs = 10_000): RawExchange {
+  const socket = net.connect(port, '127.0.0.1')
+  const chunks: Buffer[] = []
+  let error: string | undefined
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.on('error', (err: Error & { code?: string }) => { error = err.code ?? err.message })
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  const sent = (async () => {
+    await once(socket, 'connect')
+    const head = [`${method} ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: close',
+      `content-length: ${Buffer.byteLength(body)}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+    socket.write(head.join('\r\n') + '\r\n\r\n' + body)
+  })()
+  const done = (async () => {
+    try {
+      await within(timeoutMs, 'the server to answer and close', closed)
+    } catch {
+      error = 'timeout'
+    } finally {
+      socket.destroy()
+    }
+    return { responses: parseResponses(Buffer.concat(chunks)), ...(error !== undefined ? { error } : {}) }
+  })()
+  sent.catch(() => {})
+  return { sent, done }
 }
