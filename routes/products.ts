@@ -1,6 +1,36 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { Problem } from '../src/schemas/problem.js'
+import { pageOf } from '../plugins/page-cache.js'
+import { Product, ProductListQuery, ProductPage, ProductParams } from '../src/schemas/product.js'
 
-// Placeholder: filled in by its own change.
-const products: FastifyPluginAsyncTypebox = async () => {}
+const NotModified = Type.Null({ description: 'Not Modified: the representation matches If-None-Match; no body' })
+
+const products: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/api/products', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'A page of products: keyset pagination with filters and sorts, cached in Redis',
+      querystring: ProductListQuery,
+      response: { 200: ProductPage, 304: NotModified, 400: Problem, 503: Problem }
+    }
+  }, async (request, reply) => {
+    const { page, cache } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)))
+    reply.header('x-cache', cache)
+    return fastify.pageCache.send(request, reply, page)
+  })
+
+  fastify.get('/api/products/:id', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'One product',
+      params: ProductParams,
+      response: { 200: Product, 304: NotModified, 400: Problem, 404: Problem, 503: Problem }
+    }
+  }, async (request, reply) => {
+    const product = await fastify.catalog.byId(request.params.id)
+    return fastify.pageCache.send(request, reply, pageOf(String(reply.serialize(product))))
+  })
+}
 
 export default products

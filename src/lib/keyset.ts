@@ -16,6 +16,18 @@ import { filterDigest, readCursor, sortColumn, type CatalogFilters, type CursorP
 export const InvalidQueryError = createError('FL_INVALID_QUERY', '%s', 400)
 
 export const DEFAULT_LIMIT = 20
+export const MAX_LIMIT = 100
+
+/**
+ * Ajv with type coercion turns `1e400` or `Infinity` into Infinity, calls it an integer and
+ * skips its minimum/maximum checks (they only look at finite numbers), so the schema alone
+ * does not keep them out: integer parameters are checked once more here.
+ */
+export function assertInteger (where: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidQueryError(`${where} must be an integer from ${min} to ${max}`)
+  }
+}
 
 /** A list query after validation and normalisation: what a page and its cache key depend on. */
 export interface ListQuery {
@@ -91,6 +103,7 @@ export function normalisePrices (minRaw: string | undefined, maxRaw: string | un
 export function normaliseListQuery (query: ProductListQuery): ListQuery {
   const sort: Sort = query.sort ?? 'id'
   const limit = query.limit ?? DEFAULT_LIMIT
+  assertInteger('querystring/limit', limit, 1, MAX_LIMIT)
   const filters: CatalogFilters = {
     ...(query.category !== undefined ? { category: query.category } : {}),
     ...normalisePrices(query.minPrice, query.maxPrice)

@@ -44,6 +44,14 @@ test('minPrice > maxPrice is a 400, compared exactly before rounding', async (t)
   t.same(normalisePrices('10.001', '10.002'), { minPrice: '10.01', maxPrice: '10.00' })
 })
 
+test('a limit that is not a finite integer from 1 to 100 is a 400 even past the schema', async (t) => {
+  for (const limit of [Infinity, -Infinity, Number.NaN, 0, 101, 1.5]) {
+    t.throws(() => normaliseListQuery({ limit }), { statusCode: 400, message: 'querystring/limit must be an integer from 1 to 100' }, String(limit))
+  }
+  t.equal(normaliseListQuery({ limit: 100 }).limit, 100)
+  t.equal(normaliseListQuery({ limit: 1 }).limit, 1)
+})
+
 test('list query defaults: sort id, limit 20, no filters, first page', async (t) => {
   const q = normaliseListQuery({})
   t.equal(q.sort, 'id')
