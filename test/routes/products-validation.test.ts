@@ -1,10 +1,10 @@
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { encodeCursor, filterDigest } from '../../src/lib/cursor.js'
 import { build, flushPrefix, redisClient, sql, TEST_REDIS_PREFIX } from '../helper.js'
 import { APP_SETTINGS, seedProducts } from './products-fixture.js'
 
-async function setUp (t: Parameters<Parameters<typeof test>[1]>[0]): Promise<FastifyInstance> {
+async function setUp (t: Test): Promise<FastifyInstance> {
   const conn = await sql(t)
   await seedProducts(conn, 300, 3)
   await flushPrefix()
@@ -12,7 +12,7 @@ async function setUp (t: Parameters<Parameters<typeof test>[1]>[0]): Promise<Fas
 }
 
 /** Asserts a 400 problem whose detail matches, and that it was not cached or validated. */
-async function expect400 (t: Parameters<Parameters<typeof test>[1]>[0], app: FastifyInstance, url: string, detail: RegExp): Promise<void> {
+async function expect400 (t: Test, app: FastifyInstance, url: string, detail: RegExp): Promise<void> {
   const res = await app.inject(url)
   t.equal(res.statusCode, 400, url)
   t.match(res.headers['content-type'], /^application\/problem\+json/, url)
