@@ -7,11 +7,17 @@ export interface CategoryWords {
   slug: string
   /** Words in front of the item ("Organic", "Farm Fresh"); '' means none. */
   qualifiers: readonly string[]
-  items: readonly string[]
+  /** Item names, or an item with pack sizes of its own (milk comes in litres, paneer in grams). */
+  items: ReadonlyArray<string | ItemWords>
   /** Pack sizes, smallest first: a larger pack gets a higher part of the price band. */
   packs: readonly string[]
   /** Price band in rupees, inside [PRICE_MIN, PRICE_MAX]. */
   price: readonly [number, number]
+}
+
+export interface ItemWords {
+  name: string
+  packs: readonly string[]
 }
 
 export const PRICE_MIN = 5
@@ -31,35 +37,43 @@ export const CATEGORIES: readonly CategoryWords[] = [
   {
     slug: 'vegetables',
     qualifiers: ['', 'Organic', 'Fresh', 'Farm Fresh', 'Local', 'Hydroponic', 'Premium'],
-    items: ['Tomatoes', 'Onions', 'Potatoes', 'Carrots', 'Cauliflower', 'Cabbage', 'Spinach', 'Okra', 'Brinjal', 'Green Chillies', 'Capsicum', 'Cucumber', 'Bottle Gourd', 'Bitter Gourd', 'French Beans', 'Green Peas', 'Ginger', 'Garlic', 'Coriander Leaves', 'Methi Leaves'],
+    items: ['Tomatoes', 'Onions', 'Potatoes', 'Carrots', 'Cauliflower', 'Cabbage', 'Spinach', 'Okra', 'Brinjal', 'Green Chillies', 'Capsicum', 'Cucumber', 'Bottle Gourd', 'Bitter Gourd', 'French Beans', 'Green Peas', 'Ginger', 'Garlic',
+      { name: 'Coriander Leaves', packs: ['100g', '250g', '500g'] }, { name: 'Methi Leaves', packs: ['100g', '250g', '500g'] }],
     packs: ['250g', '500g', '1kg', '2kg'],
     price: [10, 400]
   },
   {
     slug: 'fruits',
     qualifiers: ['', 'Organic', 'Fresh', 'Farm Fresh', 'Premium', 'Handpicked'],
-    items: ['Bananas', 'Apples', 'Alphonso Mangoes', 'Papaya', 'Pomegranate', 'Guava', 'Oranges', 'Green Grapes', 'Watermelon', 'Pineapple', 'Chikoo', 'Sweet Lime', 'Litchi', 'Custard Apple', 'Kiwi'],
-    packs: ['6 pcs', '500g', '1kg', '12 pcs', '2kg'],
+    items: [{ name: 'Bananas', packs: ['6 pcs', '12 pcs'] }, 'Apples', { name: 'Alphonso Mangoes', packs: ['6 pcs', '12 pcs'] },
+      { name: 'Papaya', packs: ['1 pc', '2 pcs'] }, 'Pomegranate', 'Guava', 'Oranges', 'Green Grapes', { name: 'Watermelon', packs: ['1 pc', '2 pcs'] },
+      { name: 'Pineapple', packs: ['1 pc', '2 pcs'] }, 'Chikoo', 'Sweet Lime', 'Litchi', 'Custard Apple', { name: 'Kiwi', packs: ['3 pcs', '6 pcs'] }],
+    packs: ['500g', '1kg', '2kg'],
     price: [20, 900]
   },
   {
     slug: 'dairy',
     qualifiers: ['', 'Fresh', 'Organic', 'A2', 'Desi', 'Farm Fresh'],
-    items: ['Toned Milk', 'Full Cream Milk', 'Curd', 'Paneer', 'White Butter', 'Cow Ghee', 'Buffalo Ghee', 'Cheese Slices', 'Buttermilk', 'Lassi', 'Fresh Cream', 'Khoa'],
-    packs: ['200g', '500ml', '1L', '1kg'],
+    items: [{ name: 'Toned Milk', packs: ['500ml', '1L'] }, { name: 'Full Cream Milk', packs: ['500ml', '1L'] }, 'Curd', 'Paneer',
+      'White Butter', { name: 'Cow Ghee', packs: ['500ml', '1L'] }, { name: 'Buffalo Ghee', packs: ['500ml', '1L'] }, 'Cheese Slices',
+      { name: 'Buttermilk', packs: ['200ml', '500ml', '1L'] }, { name: 'Lassi', packs: ['200ml', '500ml', '1L'] },
+      { name: 'Fresh Cream', packs: ['200ml', '1L'] }, 'Khoa'],
+    packs: ['200g', '500g', '1kg'],
     price: [15, 1200]
   },
   {
     slug: 'bakery',
     qualifiers: ['', 'Fresh', 'Whole Wheat', 'Eggless', 'Homestyle', 'Artisan'],
-    items: ['Sandwich Bread', 'Multigrain Bread', 'Pav', 'Rusk', 'Brown Bread', 'Croissants', 'Muffins', 'Butter Cookies', 'Fruit Cake', 'Burger Buns', 'Khari', 'Garlic Bread'],
-    packs: ['200g', '6 pcs', '400g', '800g'],
+    items: ['Sandwich Bread', 'Multigrain Bread', { name: 'Pav', packs: ['6 pcs', '12 pcs'] }, 'Rusk', 'Brown Bread',
+      { name: 'Croissants', packs: ['2 pcs', '4 pcs', '6 pcs'] }, { name: 'Muffins', packs: ['2 pcs', '4 pcs', '6 pcs'] }, 'Butter Cookies',
+      'Fruit Cake', { name: 'Burger Buns', packs: ['4 pcs', '6 pcs'] }, 'Khari', 'Garlic Bread'],
+    packs: ['200g', '400g', '800g'],
     price: [20, 600]
   },
   {
     slug: 'spices',
     qualifiers: ['', 'Organic', 'Stone Ground', 'Premium', 'Whole', 'Kerala'],
-    items: ['Turmeric Powder', 'Red Chilli Powder', 'Coriander Powder', 'Cumin Seeds', 'Garam Masala', 'Black Pepper', 'Green Cardamom', 'Cloves', 'Cinnamon', 'Mustard Seeds', 'Fenugreek Seeds', 'Asafoetida', 'Kasuri Methi', 'Saffron'],
+    items: ['Turmeric Powder', 'Red Chilli Powder', 'Coriander Powder', 'Cumin Seeds', 'Garam Masala', 'Black Pepper', 'Green Cardamom', 'Cloves', 'Cinnamon', 'Mustard Seeds', 'Fenugreek Seeds', 'Asafoetida', 'Kasuri Methi', 'Ajwain'],
     packs: ['50g', '100g', '200g', '500g'],
     price: [10, 2500]
   },
@@ -129,8 +143,9 @@ export const CATEGORIES: readonly CategoryWords[] = [
   {
     slug: 'frozen',
     qualifiers: ['', 'Frozen', 'Ready to Cook', 'Crispy', 'Homestyle'],
-    items: ['Green Peas', 'Sweet Corn', 'Mixed Vegetables', 'Aloo Tikki', 'Veg Momos', 'Malabar Paratha', 'French Fries', 'Chicken Nuggets', 'Kulfi', 'Vanilla Ice Cream'],
-    packs: ['200g', '400g', '500ml', '1kg'],
+    items: ['Green Peas', 'Sweet Corn', 'Mixed Vegetables', 'Aloo Tikki', 'Veg Momos', 'Malabar Paratha', 'French Fries', 'Chicken Nuggets',
+      { name: 'Kulfi', packs: ['4 pcs', '8 pcs'] }, { name: 'Vanilla Ice Cream', packs: ['500ml', '1L'] }],
+    packs: ['200g', '400g', '1kg'],
     price: [40, 800]
   },
   {
@@ -164,8 +179,11 @@ export const CATEGORIES: readonly CategoryWords[] = [
   {
     slug: 'household',
     qualifiers: ['', 'Eco', 'Lemon', 'Herbal', 'Value Pack'],
-    items: ['Dishwash Liquid', 'Detergent Powder', 'Floor Cleaner', 'Garbage Bags', 'Kitchen Towels', 'Toilet Cleaner', 'Agarbatti', 'Camphor', 'Scrub Pads', 'Matchboxes'],
-    packs: ['500ml', '1L', '30 pcs', '2kg'],
+    items: ['Dishwash Liquid', { name: 'Detergent Powder', packs: ['1kg', '2kg', '4kg'] }, 'Floor Cleaner',
+      { name: 'Garbage Bags', packs: ['30 pcs', '60 pcs'] }, { name: 'Kitchen Towels', packs: ['2 rolls', '4 rolls'] }, 'Toilet Cleaner',
+      { name: 'Agarbatti', packs: ['100 sticks', '200 sticks'] }, { name: 'Camphor', packs: ['50g', '100g'] },
+      { name: 'Scrub Pads', packs: ['3 pcs', '6 pcs'] }, { name: 'Matchboxes', packs: ['10 pcs', '50 pcs'] }],
+    packs: ['500ml', '1L', '2L'],
     price: [5, 900]
   }
 ]
@@ -174,8 +192,14 @@ export const CATEGORY_SLUGS: readonly string[] = CATEGORIES.map((c) => c.slug)
 
 // Rows are written unescaped into tab-separated text and SQL string literals, so no word may
 // contain a quote, a backslash, a tab or a newline. Checked once when the module loads.
-for (const c of CATEGORIES) {
-  for (const w of [c.slug, ...c.qualifiers, ...c.items, ...c.packs]) {
+/** Items with their packs resolved, per category, in CATEGORIES order. */
+const RESOLVED = CATEGORIES.map((c) => ({
+  category: c,
+  items: c.items.map((i) => typeof i === 'string' ? { name: i, packs: c.packs } : i)
+}))
+
+for (const { category: c, items } of RESOLVED) {
+  for (const w of [c.slug, ...c.qualifiers, ...items.flatMap((i) => [i.name, ...i.packs])]) {
     if (/['"\\\t\r\n]/.test(w)) throw new Error(`seed word ${JSON.stringify(w)} contains a character the loaders do not escape`)
   }
   if (c.price[0] < PRICE_MIN || c.price[1] > PRICE_MAX || c.price[0] >= c.price[1]) {
@@ -273,16 +297,17 @@ export class ProductGenerator {
 
   next (): GeneratedProduct {
     const r = this.rng
-    const c = CATEGORIES[r.below(CATEGORIES.length)]
+    const { category: c, items } = RESOLVED[r.below(RESOLVED.length)]
     const qualifier = c.qualifiers[r.below(c.qualifiers.length)]
-    const item = c.items[r.below(c.items.length)]
-    const packIndex = r.below(c.packs.length)
+    const item = items[r.below(items.length)]
+    const packIndex = r.below(item.packs.length)
+    const pack = item.packs[packIndex]
     const p = this.product
-    p.name = qualifier === '' ? `${item} ${c.packs[packIndex]}` : `${qualifier} ${item} ${c.packs[packIndex]}`
+    p.name = qualifier === '' ? `${item.name} ${pack}` : `${qualifier} ${item.name} ${pack}`
     p.category = c.slug
     // Log-uniform inside the category's band, larger packs in the upper part of it.
     const [lo, hi] = c.price
-    const position = (packIndex + r.next()) / c.packs.length
+    const position = (packIndex + r.next()) / item.packs.length
     const paise = Math.round(lo * Math.pow(hi / lo, position) * 100)
     p.pricePaise = Math.min(Math.max(paise, PRICE_MIN * 100), PRICE_MAX * 100)
     const stockDraw = r.next()

@@ -47,8 +47,9 @@ test('generated products stay inside the documented ranges', async (t) => {
       price >= c.price[0] - 0.01 && price <= c.price[1] + 0.01 &&
       Number.isInteger(p.stock) && p.stock >= 0 && p.stock <= STOCK_MAX &&
       Number.isInteger(p.createdAtMs) && p.createdAtMs >= UNTIL - CREATED_SPAN_MS && p.createdAtMs < UNTIL &&
-      c.packs.some((pack) => p.name.endsWith(` ${pack}`)) &&
-      c.items.some((item) => p.name.includes(item))
+      c.items.some((i) => typeof i === 'string'
+        ? c.packs.some((pack) => p.name.endsWith(`${i} ${pack}`))
+        : i.packs.some((pack) => p.name.endsWith(`${i.name} ${pack}`)))
     if (!ok) bad++
     if (p.stock === 0) outOfStock++
     categories.set(p.category, (categories.get(p.category) ?? 0) + 1)

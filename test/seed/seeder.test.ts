@@ -140,6 +140,10 @@ test('after seeding, the table and its indexes are exactly those of the migratio
   t.equal(report.indexesRebuilt, 5, 'the five secondary indexes were dropped for the load and rebuilt')
   t.equal(await tableDefinition(conn), migrated, 'SHOW CREATE TABLE is unchanged')
   t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'])
+
+  const kept = await seed({ count: 2000, reset: true, seed: 'indexes', rebuildIndexes: false })
+  t.equal(kept.indexesRebuilt, 0, 'loading with the indexes in place is possible too')
+  t.equal(await tableDefinition(conn), migrated, 'and gives the same table')
 })
 
 test('a stopped load leaves the live catalog as it was, whether it was reloading or appending', async (t) => {
