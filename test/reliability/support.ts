@@ -750,6 +750,13 @@ export interface RawExchange {
  * can queue requests at a paused service.
  */
 export function rawExchange (port: number, { method = 'GET', path = '/', headers = {} as Record<string, string>, body = '' } = {}, timeoutMs = 10_000): RawExchange {
+  const head = [`${method} ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: close',
+    `content-length: ${Buffer.byteLength(body)}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+  return rawBytes(port, Buffer.from(head.join('\r\n') + '\r\n\r\n' + body), timeoutMs)
+}
+
+/** `bytes` exactly as given, on a connection of its own (for requests no client would send). */
+export function rawBytes (port: number, bytes: Buffer, timeoutMs = 10_000): RawExchange {
   const socket = net.connect(port, '127.0.0.1')
   const chunks: Buffer[] = []
   let error: string | undefined
@@ -758,9 +765,7 @@ export function rawExchange (port: number, { method = 'GET', path = '/', headers
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
   const sent = (async () => {
     await once(socket, 'connect')
-    const head = [`${method} ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: close',
-      `content-length: ${Buffer.byteLength(body)}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
-    socket.write(head.join('\r\n') + '\r\n\r\n' + body)
+    socket.write(bytes)
   })()
   const done = (async () => {
     try {
