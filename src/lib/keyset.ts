@@ -199,9 +199,10 @@ export function toSqlDatetime (iso: string): string {
  * sort column then id in the same direction, LIMIT limit + 1 (the extra row tells whether a
  * next page exists; no COUNT). Parameters are strings: MySQL/MariaDB compare each exactly in
  * the column's own type (prices have two decimals, instants milliseconds).
- * `hints: false` leaves the plan to the optimiser (for EXPLAIN comparisons).
+ * `hints: false` leaves the plan to the optimiser and `deferred: false` writes the plain
+ * single-level statement (both only for EXPLAIN comparisons).
  */
-export function buildPageStatement (q: ListQuery, { hints = true } = {}): PageStatement {
+export function buildPageStatement (q: ListQuery, { hints = true, deferred }: { hints?: boolean, deferred?: boolean } = {}): PageStatement {
   const column = sortColumn(q.sort)
   const desc = q.sort.startsWith('-')
   const shape = `${filterShape(q.filters)}:${column}` as const
@@ -236,7 +237,7 @@ export function buildPageStatement (q: ListQuery, { hints = true } = {}): PageSt
     ? `${prefix}id ${dir}`
     : `${prefix}${col} ${dir}, ${prefix}id ${dir}`
 
-  const sql = plan.deferred
+  const sql = (deferred ?? plan.deferred)
     ? `SELECT ${COLUMNS.map((c) => `p.${c}`).join(', ')}` +
       ` FROM (SELECT id FROM products${hint}${filter} ORDER BY ${order('')} LIMIT ?) AS k` +
       ` STRAIGHT_JOIN products p ON p.id = k.id ORDER BY ${order('p.')}`
