@@ -3,7 +3,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import errors from '../../plugins/errors.js'
 import metrics from '../../plugins/metrics.js'
-import operations, { parseOrigins, type OperationsOptions } from '../../plugins/operations.js'
+import operations, { parseOrigins, securityHeaders, type OperationsOptions } from '../../plugins/operations.js'
 import { build, flushPrefix } from '../helper.js'
 
 test('CORS_ORIGINS lists the storefront origins allowed to read responses', async (t) => {
@@ -56,7 +56,9 @@ test('API responses carry strict security headers; the Swagger UI gets a policy 
     t.equal(res.headers['referrer-policy'], 'no-referrer')
     t.match(res.headers['strict-transport-security'], /max-age=\d+/)
     t.equal(res.headers['x-powered-by'], undefined)
+    t.match(res.headers, securityHeaders(), `${url} carries every header helmet sets`)
   }
+  t.ok(Object.keys(securityHeaders()).length >= 10, 'helmet\'s full set, computed once')
   const ui = await app.inject('/docs')
   t.equal(ui.statusCode, 200)
   t.match(ui.headers['content-type'], /text\/html/)
