@@ -780,3 +780,10 @@ export function rawBytes (port: number, bytes: Buffer, timeoutMs = 10_000): RawE
   sent.catch(() => {})
   return { sent, done }
 }
+
+/** Nearest-rank percentile of durations (ms). */
+export function percentile (values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+}
