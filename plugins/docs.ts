@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { Problem } from '../src/schemas/problem.js'
+import { UNSHED_ROUTES } from './operations.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -90,7 +91,8 @@ type ResponseMap = Record<string, Record<string, unknown>>
 
 /**
  * The document as the route schemas say, plus what the service adds to every route: the
- * rate-limit headers and 429 on limited routes, 503 when overloaded, 500 on unexpected errors.
+ * rate-limit headers and 429 on limited routes, 503 when overloaded (routes that are shed),
+ * 500 on unexpected errors.
  * The route schemas themselves are never modified.
  */
 function documentRoute (schema: FastifySchema | undefined, route: RouteOptions): FastifySchema {
@@ -104,7 +106,7 @@ function documentRoute (schema: FastifySchema | undefined, route: RouteOptions):
       : body
   }
   if (limited) response['429'] ??= RateLimited
-  response['503'] ??= Overloaded
+  if (!UNSHED_ROUTES.includes(route.url)) response['503'] ??= Overloaded
   response['500'] ??= Unexpected
   return { ...schema, response }
 }

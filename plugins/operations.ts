@@ -27,13 +27,16 @@ export function parseOrigins (value: string): string[] | '*' {
   return origins.length === 0 || origins.includes('*') ? '*' : origins
 }
 
+/** Never shed: liveness must not fail because the process is busy; scrapes show why it is. */
+export const UNSHED_ROUTES = ['/health', '/metrics']
+
 export function operationsOptions (config: Config): OperationsOptions {
   return {
     corsOrigins: parseOrigins(config.CORS_ORIGINS),
     maxEventLoopDelayMs: 1000,
     sampleIntervalMs: 1000,
     retryAfterSeconds: 5,
-    unshedRoutes: ['/health', '/metrics']
+    unshedRoutes: UNSHED_ROUTES
   }
 }
 
