@@ -5,8 +5,8 @@ import { test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import { build, sql } from '../helper.js'
 import {
-  CATEGORIES, call, seedProducts, startFakeSupplier, startLoad, startRedisServer, supplierEnv, tally, waitFor,
-  type Outcome
+  CATEGORIES, call, percentile, seedProducts, startFakeSupplier, startLoad, startRedisServer, startTcpProxy, supplierEnv,
+  tally, waitFor, type Outcome
 } from './support.js'
 
 const PRODUCTS = 300
@@ -105,4 +105,43 @@ test('Redis killed and restarted under load: every request answered 2xx in bound
     if (cache !== null) caches[cache] = (caches[cache] ?? 0) + 1
   }
   t.ok((caches.BYPASS ?? 0) > 0, `list pages served from MySQL with x-cache BYPASS while Redis was down (${JSON.stringify(caches)})`)
+})
+
+test('Redis that stops answering (a black hole) under load: every request still answered 200 in bounded time, the cache works again after the network heals', async (t) => {
+  const redis = await startRedisServer(t)
+  const proxy = await startTcpProxy(t, { host: '127.0.0.1', port: redis.port })
+  const fake = await startFakeSupplier(t)
+  const app = await build(t, { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, ...supplierEnv(fake), CACHE_TTL_SECONDS: 60, RATE_LIMIT_MAX: 1_000_000 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const urls = productUrls()
+
+  t.equal((await call(`${base}/auth/token`)).status, 200, 'token fetched while Redis answers')
+  const load = startLoad(t, 10, async (n) => await call(base + urls[(n * 11) % urls.length], { timeoutMs: REQUEST_DEADLINE_MS }))
+  await waitFor(() => load.outcomes.filter((o) => o.headers.get('x-cache') === 'HIT').length >= 10,
+    { timeoutMs: 10_000, what: 'cache hits while Redis answers' })
+
+  proxy.cut('blackhole')
+  const cutAt = Date.now()
+  await waitFor(() => load.outcomes.filter((o) => o.startedAt > cutAt && o.headers.get('x-cache') === 'BYPASS').length >= 10,
+    { timeoutMs: 10_000, what: 'requests answered without the cache' })
+  const token = await call(`${base}/auth/token`, { timeoutMs: 3000 })
+  t.equal(token.status, 200, `the token manager answers while Redis hangs (${token.ms} ms)`)
+  await waitFor(() => Date.now() - cutAt > 2000, { timeoutMs: 3000, what: 'the stall to last' })
+
+  proxy.restore()
+  const healedAt = Date.now()
+  await waitFor(async () => {
+    const res = await call(`${base}/api/products?limit=8&sort=createdAt`, { timeoutMs: 2000 })
+    return res.headers.get('x-cache') === 'HIT'
+  }, { timeoutMs: 5000, intervalMs: 100, what: 'a cache HIT after the network healed' })
+  t.pass(`cache HIT ${Date.now() - healedAt} ms after the network healed`)
+
+  const outcomes = await load.stop()
+  const counts = tally(outcomes)
+  t.same(Object.keys(counts), ['200'], `every request answered 200 (${JSON.stringify(counts)} over ${outcomes.length})`)
+  const stalled = outcomes.filter((o) => o.startedAt > cutAt && o.startedAt < healedAt)
+  t.ok(stalled.length >= 10, `${stalled.length} requests started while Redis hung`)
+  const slowest = Math.max(...stalled.map((o) => o.ms))
+  t.ok(slowest < 2000, `each bounded by the Redis command timeouts, not hung (slowest ${slowest} ms, p50 ${percentile(stalled.map((o) => o.ms), 50)} ms)`)
 })
