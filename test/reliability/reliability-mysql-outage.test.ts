@@ -7,7 +7,7 @@ import { test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import { build, sql, TEST_DB } from '../helper.js'
 import {
-  call, isProblem, seedProducts, sendWebhook, startLoad, startTcpProxy, tally, waitFor, webhookTables,
+  call, holdFault, isProblem, seedProducts, sendWebhook, startLoad, startTcpProxy, tally, waitFor, webhookTables,
   type OrderEvent, type Outcome, type ProxyMode
 } from './support.js'
 
@@ -95,7 +95,7 @@ for (const mode of ['refuse', 'blackhole'] as Array<Exclude<ProxyMode, 'open'>>)
     t.same({ events: Number(stored.events), orders: Number(stored.orders) }, { events: 0, orders: 0 }, 'nothing of it was stored')
 
     // Let the webhooks run into the outage a while longer, then restore.
-    await waitFor(() => Date.now() - cutAt > 2500, { timeoutMs: 5000, what: 'the outage to last' })
+    await holdFault(cutAt, 2500)
     const midway = await webhookTables(conn)
     t.same(midway.problems, [], 'nothing half applied while MySQL is away')
     proxy.restore()

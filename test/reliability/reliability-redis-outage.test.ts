@@ -5,7 +5,7 @@ import { test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import { build, sql } from '../helper.js'
 import {
-  CATEGORIES, call, percentile, seedProducts, startFakeSupplier, startLoad, startRedisServer, startTcpProxy, supplierEnv,
+  CATEGORIES, call, holdFault, percentile, seedProducts, startFakeSupplier, startLoad, startRedisServer, startTcpProxy, supplierEnv,
   tally, waitFor, type Outcome
 } from './support.js'
 
@@ -69,7 +69,7 @@ test('Redis killed and restarted under load: every request answered 2xx in bound
   }
   t.equal(fake.tokensIssued, 1, 'no new token was fetched because Redis went away')
   // Keep the load on a while with Redis gone (the limiter fails open, the cache bypasses).
-  await waitFor(() => Date.now() - downAt > 1500, { timeoutMs: 3000, what: 'the outage to last' })
+  await holdFault(downAt, 1500)
 
   // Back: same port, empty.
   await redis.start()
@@ -88,7 +88,7 @@ test('Redis killed and restarted under load: every request answered 2xx in bound
     return first !== null && second !== null && Number(second) < Number(first)
   }, { timeoutMs: 5000, intervalMs: 100, what: 'the rate limiter counting again in Redis' })
   t.pass('the rate limiter counts again after the restart')
-  await waitFor(() => Date.now() - backAt > 1000, { timeoutMs: 3000, what: 'load after the restart' })
+  await holdFault(backAt, 1000) // load goes on a while after the restart
 
   const outcomes = await load.stop()
   const counts = tally(outcomes)
@@ -127,7 +127,7 @@ test('Redis that stops answering (a black hole) under load: every request still 
     { timeoutMs: 10_000, what: 'requests answered without the cache' })
   const token = await call(`${base}/auth/token`, { timeoutMs: 3000 })
   t.equal(token.status, 200, `the token manager answers while Redis hangs (${token.ms} ms)`)
-  await waitFor(() => Date.now() - cutAt > 2000, { timeoutMs: 3000, what: 'the stall to last' })
+  await holdFault(cutAt, 2000)
 
   proxy.restore()
   const healedAt = Date.now()

@@ -51,6 +51,15 @@ export async function waitFor<T> (probe: () => Promise<T | undefined | false> | 
   }
 }
 
+/**
+ * Keeps a fault in place for `ms` measured from `since` while load runs against it. This is a
+ * chosen duration of the experiment, not a wait for an event (those use waitFor).
+ */
+export async function holdFault (since: number, ms: number): Promise<void> {
+  const left = since + ms - Date.now()
+  if (left > 0) await sleep(left)
+}
+
 /** Rejects when `promise` has not settled within `ms`: a hang becomes a failure with a name. */
 export async function within<T> (ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
