@@ -59,6 +59,8 @@ export interface SeedReport {
   method: Exclude<SeedMethod, 'auto'>
   /** Why `auto` settled for `insert`, when it did. */
   fallbackReason?: string
+  /** True when the rows replaced the catalog (reset, or it was empty); false when appended. */
+  replaced: boolean
   /** Secondary indexes built after the load (0 when rows went into the indexed table). */
   indexesRebuilt: number
   loadMs: number
@@ -110,7 +112,7 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
     const [[existing]] = await control.query<mysql.RowDataPacket[]>(`SELECT MAX(id) AS maxId FROM ${TABLE}`)
     const empty = existing.maxId === null
     if (options.onlyIfEmpty === true && !empty) {
-      return { inserted: 0, firstId: 0, lastId: 0, method: 'insert', indexesRebuilt: 0, loadMs: 0, indexMs: 0, totalMs: performance.now() - started, skipped: true }
+      return { inserted: 0, firstId: 0, lastId: 0, method: 'insert', replaced: false, indexesRebuilt: 0, loadMs: 0, indexMs: 0, totalMs: performance.now() - started, skipped: true }
     }
     const rebuild = options.reset === true || empty
     const firstId = rebuild ? 1 : Number(existing.maxId) + 1
@@ -169,6 +171,7 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
       lastId: firstId + options.count - 1,
       method,
       ...(fallbackReason !== undefined ? { fallbackReason } : {}),
+      replaced: rebuild,
       indexesRebuilt: indexes.length,
       loadMs,
       indexMs,
@@ -404,7 +407,8 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
 
 export function summary (r: SeedReport): string {
   const s = (ms: number): string => (ms / 1000).toFixed(1)
-  const rate = r.loadMs > 0 ? Math.round(r.inserted / ((r.loadMs + r.indexMs) / 1000)) : 0
+  if (r.inserted === 0) return `seeded 0 products in ${s(r.totalMs)} s${r.replaced ? ': the catalog is now empty' : ''}`
+  const rate = Math.round(r.inserted / Math.max((r.loadMs + r.indexMs) / 1000, 0.001))
   return `seeded ${r.inserted.toLocaleString('en-US')} products (ids ${r.firstId}-${r.lastId}) in ${s(r.totalMs)} s: ` +
     `load ${s(r.loadMs)} s via ${r.method}${r.fallbackReason !== undefined ? ` (${r.fallbackReason})` : ''}, ` +
     `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, ${rate.toLocaleString('en-US')} rows/s`

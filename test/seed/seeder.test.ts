@@ -72,11 +72,11 @@ async function closedPort (): Promise<number> {
 test('seeding inserts exactly the requested count; --reset restarts ids at 1, otherwise rows are appended', async (t) => {
   const conn = await sql(t)
   const first = await seed({ count: 5000, reset: true, seed: 'counts' })
-  t.match(first, { inserted: 5000, firstId: 1, lastId: 5000, skipped: false })
+  t.match(first, { inserted: 5000, firstId: 1, lastId: 5000, replaced: true, skipped: false })
   t.same(await idRange(conn), { n: 5000, first: 1, last: 5000 })
 
   const appended = await seed({ count: 1200, seed: 'more' })
-  t.match(appended, { inserted: 1200, firstId: 5001, lastId: 6200, indexesRebuilt: 0 }, 'a non-empty catalog is appended to in place')
+  t.match(appended, { inserted: 1200, firstId: 5001, lastId: 6200, replaced: false, indexesRebuilt: 0 }, 'a non-empty catalog is appended to in place')
   t.same(await idRange(conn), { n: 6200, first: 1, last: 6200 })
 
   await seed({ count: 3000, reset: true, seed: 'counts' })
@@ -85,7 +85,7 @@ test('seeding inserts exactly the requested count; --reset restarts ids at 1, ot
   const [[next]] = await conn.query<mysql.RowDataPacket[]>("SELECT id FROM products WHERE name = 'Probe 1kg'")
   t.equal(Number(next.id), 3001, 'AUTO_INCREMENT continues after the seeded ids')
 
-  await seed({ count: 0, reset: true })
+  t.match(await seed({ count: 0, reset: true }), { inserted: 0, replaced: true })
   t.same((await idRange(conn)).n, 0, '--count 0 --reset leaves an empty catalog')
 })
 
