@@ -63,6 +63,8 @@ export interface DepthVerdict {
   firstP99: number
   worstP99: number
   deepP99: number
+  /** p50 at the deepest depth / p50 of the first page (robust to the shared machine's noise). */
+  p50Ratio: number
   /** p99 ≤ 10 ms at every depth. */
   under10ms: boolean
   /** p99 at the deepest depth ≤ 1.5 × p99 of the first page. */
@@ -145,6 +147,7 @@ export async function runDepthBench (opts: DepthBenchOptions): Promise<DepthBenc
       const matching = Number(n)
       for (const sort of SORTS) {
         const listing = normaliseListQuery({ ...set.params, sort, limit })
+        const points: Array<{ depth: number, offset: number, url: string }> = []
         for (const depth of DEPTHS) {
           // Same fraction of a filtered listing as of the whole catalog (1M rows nominal).
           const offset = Math.min(Math.max(0, matching - limit), Math.round(depth * matching / 1_000_000))
@@ -158,16 +161,23 @@ export async function runDepthBench (opts: DepthBenchOptions): Promise<DepthBenc
             const value = column === 'id' ? null : column === 'price' ? Number(row.price).toFixed(2) : (row.created_at as Date).toISOString()
             params.cursor = encodeCursor({ sort, value, id: Number(row.id), digest: listing.digest })
           }
-          const url = `/page?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString()}`
-          for (let i = 0; i < warmup; i++) await app.inject(url)
-          const times: number[] = []
-          for (let i = 0; i < iterations; i++) {
+          points.push({ depth, offset, url: `/page?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString()}` })
+        }
+        // Depths are measured in turn, round after round, so that a noisy moment of the shared
+        // machine lands on every depth alike instead of on one of them.
+        const times = points.map(() => [] as number[])
+        for (let i = 0; i < warmup + iterations; i++) {
+          for (let p = 0; p < points.length; p++) {
             const start = timeNow()
-            const res = await app.inject(url)
-            times.push(msSince(start))
-            if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+            const res = await app.inject(points[p].url)
+            const elapsed = msSince(start)
+            if (res.statusCode !== 200) throw new Error(`${points[p].url}: ${res.statusCode} ${res.body}`)
+            if (i >= warmup) times[p].push(elapsed)
           }
-          rows.push({ filter: set.name, sort, method: 'keyset', depth, offset, matching, p50: round(percentile(times, 50), 3), p99: round(percentile(times, 99), 3), iterations })
+        }
+        for (let p = 0; p < points.length; p++) {
+          const { depth, offset } = points[p]
+          const keyset: DepthRow = { filter: set.name, sort, method: 'keyset', depth, offset, matching, p50: round(percentile(times[p], 50), 3), p99: round(percentile(times[p], 99), 3), iterations }
           const offsetTimes: number[] = []
           const st = offsetStatement(listing, offset, limit + 1)
           for (let i = 0; i < offsetIterations; i++) {
@@ -175,8 +185,9 @@ export async function runDepthBench (opts: DepthBenchOptions): Promise<DepthBenc
             await query(st.sql, st.params)
             offsetTimes.push(msSince(start))
           }
-          rows.push({ filter: set.name, sort, method: 'offset', depth, offset, matching, p50: round(percentile(offsetTimes, 50), 3), p99: round(percentile(offsetTimes, 99), 3), iterations: offsetIterations })
-          log(`${set.name} ${sort} depth ${depth} (offset ${offset}): keyset p50 ${rows[rows.length - 2].p50} ms p99 ${rows[rows.length - 2].p99} ms, offset p50 ${rows[rows.length - 1].p50} ms`)
+          const plain: DepthRow = { filter: set.name, sort, method: 'offset', depth, offset, matching, p50: round(percentile(offsetTimes, 50), 3), p99: round(percentile(offsetTimes, 99), 3), iterations: offsetIterations }
+          rows.push(keyset, plain)
+          log(`${set.name} ${sort} depth ${depth} (offset ${offset}): keyset p50 ${keyset.p50} ms p99 ${keyset.p99} ms, offset p50 ${plain.p50} ms`)
         }
       }
     }
@@ -205,6 +216,7 @@ export function verdicts (rows: DepthRow[]): DepthVerdict[] {
       firstP99: first.p99,
       worstP99: worst,
       deepP99: deepest.p99,
+      p50Ratio: round(deepest.p50 / first.p50, 2),
       under10ms: worst <= 10,
       flat: deepest.p99 <= 1.5 * first.p99
     })
@@ -229,7 +241,8 @@ export function depthTable (result: DepthBenchResult): string {
     }
     const v = result.verdicts.find((x) => x.filter === filter && x.sort === sort)
     line['p99 ≤ 10 ms'] = v === undefined ? '–' : v.under10ms ? 'yes' : 'NO'
-    line['deep/first ≤ 1.5'] = v === undefined ? '–' : `${v.flat ? 'yes' : 'NO'} (${round(v.deepP99 / v.firstP99, 2)})`
+    line['deep/first p99 ≤ 1.5'] = v === undefined ? '–' : `${v.flat ? 'yes' : 'NO'} (${round(v.deepP99 / v.firstP99, 2)})`
+    line['deep/first p50'] = v === undefined ? '–' : v.p50Ratio
     lines.push(line)
   }
   return markdownTable(lines)
