@@ -161,8 +161,10 @@ export interface IndexPlan {
  *   between them with its range estimates but can never fall back to a scan that grows with
  *   depth (MariaDB 10.11 otherwise picked primary-key scans that read rows instead of index
  *   entries and were 5–25 ms on a 1% price range). The keyset subquery is covering (deferred
- *   join), which also matters because MariaDB 10.11 has no index condition pushdown on
- *   descending scans.
+ *   join) on either index: the sort indexes carry `price`, the price indexes `created_at`.
+ *   That also matters because MariaDB 10.11 has no index condition pushdown on descending
+ *   scans. A price range matching very few rows costs its matches (range plan); a wide one
+ *   costs about `limit / selectivity` index entries (ordered plan): about 1 ms at 0.2% of 1M.
  */
 export const INDEX_PLAN: Record<`${FilterShape}:${SortColumn}`, IndexPlan> = {
   'none:id': { indexes: ['PRIMARY'], deferred: false },
