@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ProblemExtras } from '../src/lib/errors.js'
@@ -136,6 +137,27 @@ export function planProblem (thrown: unknown): ProblemPlan {
     extra,
     ...retryAfter
   }
+}
+
+/** Fastify's routing errors (bad percent-encoding, a parameter past maxParamLength) as problems. */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const plan = planProblem(error)
+  sendProblem(request, reply, plan.status, plan.detail, { type: plan.type })
+}
+
+/** HTTP the parser refuses: a problem+json written to the socket, then the connection closes. */
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const detail = status === 431
+    ? 'The request headers are larger than the server accepts.'
+    : status === 408 ? 'The request was not received in time.' : 'The request is not valid HTTP/1.1.'
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 /**

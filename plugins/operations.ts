@@ -40,6 +40,7 @@ export function operationsOptions (config: Config): OperationsOptions {
   }
 }
 
+export const ShuttingDownError = createError('FL_SHUTTING_DOWN', 'The service is shutting down; retry shortly', 503)
 export const OverloadedError = createError('FL_OVERLOADED', 'The service is overloaded (%s); retry shortly', 503)
 
 /**
@@ -115,15 +116,18 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
     exposedHeaders: EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,
+    // A bare OPTIONS (no Origin) is answered 204 rather than a text/plain 400.
+    strictPreflight: false,
     logLevel: 'warn'
   })
 
   const security = securityHeaders()
+  let draining = false
   fastify.addHook('onRequest', async (request, reply) => {
     reply.headers(security).header('x-request-id', request.id)
+    // A request reaching an open keep-alive connection after SIGTERM: a 503 problem, retry elsewhere.
+    if (draining) throw Object.assign(new ShuttingDownError(), { retryAfter: 1 })
   })
-
-  let draining = false
   fastify.addHook('preClose', async () => { draining = true })
   fastify.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close')

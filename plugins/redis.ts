@@ -62,8 +62,10 @@ async function redisPlugin (fastify: FastifyInstance, opts: RedisPluginOptions) 
   ])
 
   if (connected) {
-    // The client is ready, so @fastify/redis decorates it at once and quits it on close.
-    await fastify.register(fastifyRedis, { client, closeClient: true })
+    // The client is ready, so @fastify/redis decorates it at once.
+    await fastify.register(fastifyRedis, { client, closeClient: false })
+    // QUIT needs a Redis that answers; when it is down or stalled, drop the socket instead.
+    fastify.addHook('onClose', async () => { await client.quit().catch(() => { client.disconnect() }) })
   } else {
     // Started while Redis is down: keep the same client (it reconnects on its own) instead of
     // failing start-up; every user of Redis already copes with failed commands.

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 
-import errors from '../plugins/errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
 import metrics from '../plugins/metrics.js'
 import mysql, { mysqlOptions } from '../plugins/mysql.js'
 import redis, { redisOptions } from '../plugins/redis.js'
@@ -73,7 +73,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     bodyLimit: 64 * 1024,
     // Shutdown: stop accepting, finish in-flight requests, then drop idle keep-alive sockets.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving while draining get a 503 problem from plugins/operations.ts.
+    return503OnClosing: false,
+    // Routing errors and HTTP the parser refuses leave as problem+json too.
+    frameworkErrors,
+    clientErrorHandler,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,

@@ -22,8 +22,6 @@ function clean (o: Outcome): boolean {
   return o.status === 0 && CLEAN_REFUSALS.has(o.error ?? '')
 }
 
-const PROBLEM_503_TODO = 'Fastify\'s return503OnClosing answers plain JSON; needs return503OnClosing: false in src/app.ts and a 503 problem from plugins/operations.ts while draining (reported)'
-
 test('SIGTERM under load: in-flight requests finish, new ones are refused cleanly, exit 0 within 10 s, no webhook lost or applied twice', async (t) => {
   const conn = await sql(t)
   await seedProducts(conn, 200)
@@ -94,7 +92,7 @@ test('SIGTERM under load: in-flight requests finish, new ones are refused cleanl
     `each was served, answered 503, or refused (${lateSummary.join('; ')})`)
   const late503 = late.flatMap((l) => l.responses.filter((r) => r.status === 503))
   t.same(late503.filter((r) => !/^application\/problem\+json/.test(r.headers['content-type'] ?? '')).map((r) => `${r.headers['content-type'] ?? ''} ${r.body}`), [],
-    'each 503 is a problem+json', { todo: PROBLEM_503_TODO })
+    'each 503 is a problem+json')
   const lateAcked = new Set(late.slice(6).flatMap((l, i) => l.responses.some((r) => r.status === 200) ? [lateEvents[i].event_id] : []))
 
   const exit = await within(12_000, 'the process to exit', service.exited)
@@ -115,8 +113,7 @@ test('SIGTERM under load: in-flight requests finish, new ones are refused cleanl
   t.same(all.filter((o) => !clean(o)).map((o) => `${o.label}: ${o.status} ${o.error ?? ''}`), [],
     `every answer is a 200, a 503 or a refused connection (${JSON.stringify(tally(all))})`)
   const loaded503 = all.filter((o) => o.status === 503 && !isProblem(o))
-  t.same(loaded503.map((o) => `${o.label}: ${o.body}`), [], 'each 503 under load is a problem+json',
-    loaded503.length > 0 ? { todo: PROBLEM_503_TODO } : {})
+  t.same(loaded503.map((o) => `${o.label}: ${o.body}`), [], 'each 503 under load is a problem+json')
   const before = all.filter((o) => o.startedAt + o.ms < sigtermAt)
   t.ok(before.length > 0 && before.every((o) => o.status === 200), `all ${before.length} requests completed before SIGTERM were 200`)
   t.ok(productOutcomes.some((o) => o.startedAt > exit.at), 'the storefront load went on past the exit')

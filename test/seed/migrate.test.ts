@@ -33,11 +33,11 @@ test('migrate creates the database and every table, and a second run changes not
       GROUP BY index_name ORDER BY index_name`, [DB])
   t.same(Object.fromEntries(indexes.map((r) => [r.name, r.cols])), {
     PRIMARY: 'id',
-    idx_category_created_id: 'category,created_at,id',
+    idx_category_created_id: 'category,created_at,id,price',
     idx_category_id_price: 'category,id,price',
-    idx_category_price_id: 'category,price,id',
-    idx_created_id: 'created_at,id',
-    idx_price_id: 'price,id'
+    idx_category_price_id: 'category,price,id,created_at',
+    idx_created_id: 'created_at,id,price',
+    idx_price_id: 'price,id,created_at'
   })
   const [[unique]] = await conn.query<mysql.RowDataPacket[]>(
     `SELECT non_unique AS nu FROM information_schema.statistics
