@@ -1,0 +1,269 @@
+// The benchmark suite: `npm run bench [-- --rows 10000000] [--reseed] [--duration 10]`.
+//
+// 1. builds the service (npm run build) and makes sure a catalog of --rows products exists in
+//    its own database (seeding it, and timing the seeding, when it is missing or --reseed);
+// 2. starts the production service (node dist/src/server.js) and, as the ceiling, a bare Fastify
+//    route sending the very bytes of the service's first page, each in its own process;
+// 3. measures with autocannon (50 connections): ceiling, cached list, uncached list with random
+//    filters, product by id, webhook ingest (new and duplicate events), sampling the service's RSS;
+// 4. measures uncached page latency by depth for every sort × filter (keyset and OFFSET);
+// 5. prints one Markdown table, writes bench/results/bench-<rows>.json and .md, and redraws the
+//    latency-by-depth chart (bench/results/depth-chart.svg) from every size measured so far.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import mysql from 'mysql2/promise'
+import { Redis } from 'ioredis'
+import { seedCatalog, type SeedReport } from '../seed/seeder.js'
+import { migrate } from '../seed/migrate.js'
+import { CATALOG_VERSION_KEY } from '../src/lib/catalog-version.js'
+import { benchWebhooks } from './webhooks.js'
+import { runDepthBench, depthTable, type DepthBenchResult } from './depth.js'
+import {
+  ROOT, RESULTS_DIR, argValue, formatCount, markdownTable, round, rssSampler, runCannon, startService,
+  svgLineChart, writeResult, type CannonOptions, type CannonSummary, type Series
+} from './support.js'
+
+const args = process.argv.slice(2)
+const rows = Number(argValue(args, 'rows') ?? 1_000_000)
+const duration = Number(argValue(args, 'duration') ?? 10)
+const reseed = argValue(args, 'reseed') !== undefined || (rows <= 1_000_000 && argValue(args, 'no-reseed') === undefined)
+const depthIterations = Number(argValue(args, 'depth-iterations') ?? 200)
+const offsetIterations = Number(argValue(args, 'offset-iterations') ?? (rows > 1_000_000 ? 1 : 3))
+const mysqlBase = (argValue(args, 'mysql') ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')
+const redisUrl = argValue(args, 'redis') ?? 'redis://127.0.0.1:6379'
+const database = rows === 1_000_000 ? 'farmlokal_bench' : `farmlokal_bench_${formatCount(rows).toLowerCase().replace('.', '_')}`
+const mysqlUrl = `${mysqlBase}/${database}`
+const redisPrefix = `bench:${database}:`
+const servicePort = Number(argValue(args, 'port') ?? 3300)
+const ceilingPort = servicePort + 1
+const webhookSecret = 'whsec_' + Buffer.from('farmlokal-benchmark-signing-secret').toString('base64')
+
+const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
+
+function build (): void {
+  log('npm run build')
+  const res = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+  if (res.status !== 0) throw new Error('npm run build failed')
+}
+
+async function catalogRows (): Promise<number> {
+  await migrate({ url: mysqlUrl })
+  const conn = await mysql.createConnection(mysqlUrl)
+  try {
+    const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM products')
+    return Number(row.n)
+  } finally {
+    await conn.end()
+  }
+}
+
+async function ensureCatalog (): Promise<SeedReport | undefined> {
+  const have = await catalogRows()
+  if (have === rows && !reseed) {
+    log(`catalog already holds ${have} rows; seeding skipped (--reseed to time it)`)
+    return undefined
+  }
+  log(`seeding ${rows} rows into ${database}`)
+  let last = 0
+  const report = await seedCatalog({ url: mysqlUrl, timeoutMs: 600_000 }, {
+    count: rows,
+    reset: true,
+    seed: '42',
+    onProgress: (n) => { if (n - last >= rows / 10) { last = n; log(`  ${n} rows`) } }
+  })
+  // New rows: drop every page cached by earlier runs.
+  const redis = new Redis(redisUrl, { keyPrefix: redisPrefix, maxRetriesPerRequest: 1 })
+  await redis.incr(CATALOG_VERSION_KEY).finally(() => redis.disconnect())
+  return report
+}
+
+/** A bare Fastify sending the service's first page, bytes and headers alike. */
+async function startCeiling (serviceUrl: string): Promise<Awaited<ReturnType<typeof startService>>> {
+  const res = await fetch(`${serviceUrl}/api/products`)
+  const body = await res.text()
+  const dir = mkdtempSync(path.join(tmpdir(), 'fl-ceiling-'))
+  const file = path.join(dir, 'page.json')
+  writeFileSync(file, body)
+  return await startService(['--import', 'tsx', 'bench/ceiling.ts'], { BODY_FILE: file, ETAG: res.headers.get('etag') ?? '"x"' }, ceilingPort)
+}
+
+const CATEGORIES = ['vegetables', 'fruits', 'dairy', 'bakery', 'spices', 'grains', 'pulses', 'oils', 'beverages', 'snacks']
+const SORTS = ['id', '-id', 'price', '-price', 'createdAt', '-createdAt']
+const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]
+
+/** A first page with random filters: practically never the same URL twice, so never cached. */
+function randomListPath (): string {
+  const params = new URLSearchParams({ sort: pick(SORTS), limit: '20' })
+  const r = Math.random()
+  const min = (5 + Math.random() * 4000).toFixed(2)
+  if (r < 0.4) params.set('category', pick(CATEGORIES))
+  if (r > 0.3) params.set('minPrice', min)
+  if (r > 0.6) params.set('maxPrice', (Number(min) + 50 + Math.random() * 900).toFixed(2))
+  return `/api/products?${params.toString()}`
+}
+
+interface Figures {
+  rows: number
+  startedAt: string
+  machine: string
+  seeding?: { rows: number, method: string, loadMs: number, indexMs: number, totalMs: number, rowsPerSecond: number }
+  http: CannonSummary[]
+  ceilingRatio: number
+  webhookNewPerSecond: number
+  webhookDuplicatePerSecond: number
+  peakRssMb: number
+  depth: DepthBenchResult
+}
+
+function goals (f: Figures, reference?: Figures): Array<Record<string, string>> {
+  const verdicts = f.depth.verdicts
+  const worstP99 = Math.max(...verdicts.map((v) => v.worstP99))
+  const flat = verdicts.filter((v) => v.flat).length
+  const worstP50Ratio = Math.max(...verdicts.map((v) => v.p50Ratio))
+  const out: Array<Record<string, string>> = [
+    { goal: 'cached list ≥ 60% of the ceiling req/s', measured: `${round(f.ceilingRatio * 100, 1)}%`, met: f.ceilingRatio >= 0.6 ? 'yes' : 'no' },
+    { goal: 'uncached page p99 ≤ 10 ms at any depth', measured: `worst p99 ${worstP99} ms`, met: worstP99 <= 10 ? 'yes' : 'no' },
+    { goal: 'deep/first p99 ≤ 1.5', measured: `${flat}/${verdicts.length} combinations (worst p50 ratio ${worstP50Ratio})`, met: flat === verdicts.length ? 'yes' : 'no' },
+    { goal: 'webhook ingest ≥ 3,000 new events/s', measured: `${f.webhookNewPerSecond}/s`, met: f.webhookNewPerSecond >= 3000 ? 'yes' : 'no' },
+    { goal: 'one instance ≤ 200 MB RSS under load', measured: `${f.peakRssMb} MB`, met: f.peakRssMb <= 200 ? 'yes' : 'no' }
+  ]
+  if (f.seeding !== undefined) {
+    out.push({ goal: 'seeding ≥ 100,000 rows/s', measured: `${f.seeding.rowsPerSecond} rows/s (${round(f.seeding.totalMs / 1000, 1)} s)`, met: f.seeding.rowsPerSecond >= 100_000 ? 'yes' : 'no' })
+  }
+  if (reference !== undefined && reference.rows !== f.rows) {
+    const p99 = (x: Figures): number => Math.max(...x.depth.verdicts.map((v) => v.worstP99))
+    const ratio = round(p99(f) / p99(reference), 2)
+    out.push({ goal: `${formatCount(f.rows)} within 1.5× of ${formatCount(reference.rows)} (worst keyset p99)`, measured: `${ratio}×`, met: ratio <= 1.5 ? 'yes' : 'no' })
+  }
+  return out
+}
+
+/** Latency by depth (keyset p50, unfiltered, per sort) for every catalog size measured so far. */
+function drawChart (): void {
+  const series: Series[] = []
+  for (const size of [1_000_000, 10_000_000]) {
+    const file = path.join(RESULTS_DIR, `bench-${formatCount(size)}.json`)
+    if (!existsSync(file)) continue
+    const f = JSON.parse(readFileSync(file, 'utf8')) as Figures
+    for (const sort of ['id', 'price', '-createdAt']) {
+      const points = f.depth.rows
+        .filter((r) => r.method === 'keyset' && r.filter === 'none' && r.sort === sort)
+        .map((r): [number, number] => [r.depth, r.p99])
+      if (points.length > 0) series.push({ name: `${formatCount(size)} rows, sort=${sort}`, points })
+    }
+    const offset = f.depth.rows
+      .filter((r) => r.method === 'offset' && r.filter === 'none' && r.sort === 'id')
+      .map((r): [number, number] => [r.depth, r.p50])
+    if (offset.length > 0 && size === 1_000_000) series.push({ name: '1M rows, OFFSET (p50, off scale)', points: offset })
+  }
+  if (series.length === 0) return
+  const svg = svgLineChart(series.filter((s) => !s.name.includes('OFFSET')), {
+    title: 'Uncached catalog page p99 by depth (keyset, no filter)',
+    xLabel: 'depth (nominal position in a 1M listing; same fraction of larger ones)',
+    yLabel: 'p99 latency, ms'
+  })
+  writeFileSync(path.join(RESULTS_DIR, 'depth-chart.svg'), svg)
+}
+
+async function main (): Promise<void> {
+  build()
+  const seeded = await ensureCatalog()
+  const env = {
+    NODE_ENV: 'production',
+    MYSQL_URL: mysqlUrl,
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: redisPrefix,
+    WEBHOOK_SECRET: webhookSecret,
+    RATE_LIMIT_MAX: '1000000000',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    CACHE_TTL_SECONDS: '600'
+  }
+  log('starting the service and the ceiling')
+  const service = await startService(['dist/src/server.js'], env, servicePort)
+  const ceiling = await startCeiling(service.url)
+  const rss = rssSampler(service.child.pid ?? 0)
+  const http: CannonSummary[] = []
+  let webhookNew = 0
+  let webhookDuplicate = 0
+  let ratio = 0
+  let peak = 0
+  try {
+    const maxId = rows
+    const run = async (title: string, opts: Omit<CannonOptions, 'title'>): Promise<CannonSummary> => {
+      log(`autocannon: ${title}`)
+      const r = await runCannon({ ...opts, title, duration })
+      http.push(r)
+      return r
+    }
+    await run('warm-up (cached list)', { url: `${service.url}/api/products`, duration: 3 })
+    http.pop()
+    const ceil = await run('ceiling: bare Fastify, same bytes', { url: `${ceiling.url}/api/products` })
+    const cached = await run('cached list (x-cache HIT)', { url: `${service.url}/api/products` })
+    await run('uncached list, random filters and sorts', {
+      url: service.url,
+      requests: [{ setupRequest: (req) => ({ ...req, path: randomListPath() }) }]
+    })
+    await run('product by id (random ids)', {
+      url: service.url,
+      requests: [{ setupRequest: (req) => ({ ...req, path: `/api/products/${1 + Math.floor(Math.random() * maxId)}` }) }]
+    })
+    log('webhook ingest')
+    const hooks = await benchWebhooks({ url: service.url, duration, secret: webhookSecret })
+    for (const h of hooks) {
+      http.push({ title: `webhook ingest: ${h.title}`, reqPerSec: h.reqPerSec, p50: h.p50, p99: h.p99, requests: h.requests, non2xx: h.non2xx, errors: h.errors, timeouts: h.timeouts })
+      if (/new/i.test(h.title)) webhookNew = h.reqPerSec
+      if (/dup/i.test(h.title)) webhookDuplicate = h.reqPerSec
+    }
+    ratio = cached.reqPerSec / ceil.reqPerSec
+  } finally {
+    peak = rss.stop()
+    await ceiling.stop()
+    await service.stop()
+  }
+
+  log('latency by depth (uncached keyset pages and OFFSET)')
+  const depth = await runDepthBench({ mysqlUrl, iterations: depthIterations, offsetIterations, log: (l) => log(`  ${l}`) })
+
+  const figures: Figures = {
+    rows,
+    startedAt: new Date().toISOString(),
+    machine: `${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+    ...(seeded !== undefined
+      ? { seeding: { rows: seeded.inserted, method: seeded.method, loadMs: seeded.loadMs, indexMs: seeded.indexMs, totalMs: seeded.totalMs, rowsPerSecond: Math.round(seeded.inserted / (seeded.totalMs / 1000)) } }
+      : {}),
+    http,
+    ceilingRatio: round(ratio, 3),
+    webhookNewPerSecond: webhookNew,
+    webhookDuplicatePerSecond: webhookDuplicate,
+    peakRssMb: peak,
+    depth
+  }
+  const referenceFile = path.join(RESULTS_DIR, 'bench-1M.json')
+  const reference = rows !== 1_000_000 && existsSync(referenceFile) ? JSON.parse(readFileSync(referenceFile, 'utf8')) as Figures : undefined
+  const markdown = [
+    `## Benchmark: ${formatCount(rows)} products (${figures.startedAt})`,
+    '',
+    `Command: \`npm run bench${rows === 1_000_000 ? '' : ` -- --rows ${rows}`}\` · ${figures.machine}`,
+    '',
+    '### HTTP (autocannon, 50 connections, ' + String(duration) + ' s each)',
+    '',
+    markdownTable(http.map((h) => ({ scenario: h.title, 'req/s': h.reqPerSec, 'p50 ms': h.p50, 'p99 ms': h.p99, requests: h.requests, non2xx: h.non2xx, errors: h.errors + h.timeouts }))),
+    `Cached list / ceiling: **${round(ratio * 100, 1)}%** · peak service RSS: **${peak} MB**` +
+      (figures.seeding !== undefined ? ` · seeding: **${figures.seeding.rowsPerSecond} rows/s** (${figures.seeding.method}, load ${round(figures.seeding.loadMs / 1000, 1)} s + indexes ${round(figures.seeding.indexMs / 1000, 1)} s)` : ''),
+    '',
+    '### Goals',
+    '',
+    markdownTable(goals(figures, reference)),
+    '### Uncached page latency by depth (ms)',
+    '',
+    depthTable(depth)
+  ].join('\n')
+  writeResult(`bench-${formatCount(rows)}`, figures, markdown)
+  drawChart()
+  process.stdout.write(markdown + '\n')
+}
+
+await main()
