@@ -30,7 +30,7 @@ const rows = Number(argValue(args, 'rows') ?? 1_000_000)
 const duration = Number(argValue(args, 'duration') ?? 10)
 const reseed = argValue(args, 'reseed') !== undefined || (rows <= 1_000_000 && argValue(args, 'no-reseed') === undefined)
 const depthIterations = Number(argValue(args, 'depth-iterations') ?? 200)
-const offsetIterations = Number(argValue(args, 'offset-iterations') ?? (rows > 1_000_000 ? 1 : 3))
+const offsetIterations = Number(argValue(args, 'offset-iterations') ?? (rows > 1_000_000 ? 0 : 3))
 const mysqlBase = (argValue(args, 'mysql') ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')
 const redisUrl = argValue(args, 'redis') ?? 'redis://127.0.0.1:6379'
 const database = rows === 1_000_000 ? 'farmlokal_bench' : `farmlokal_bench_${formatCount(rows).toLowerCase().replace('.', '_')}`

@@ -186,7 +186,7 @@ export async function runDepthBench (opts: DepthBenchOptions): Promise<DepthBenc
             offsetTimes.push(msSince(start))
           }
           const plain: DepthRow = { filter: set.name, sort, method: 'offset', depth, offset, matching, p50: round(percentile(offsetTimes, 50), 3), p99: round(percentile(offsetTimes, 99), 3), iterations: offsetIterations }
-          rows.push(keyset, plain)
+          rows.push(keyset, ...(offsetIterations > 0 ? [plain] : []))
           log(`${set.name} ${sort} depth ${depth} (offset ${offset}): keyset p50 ${keyset.p50} ms p99 ${keyset.p99} ms, offset p50 ${plain.p50} ms`)
         }
       }
