@@ -8,11 +8,12 @@
 // The service's rate limit applies to these routes: start it with RATE_LIMIT_MAX far above the
 // request count (e.g. RATE_LIMIT_MAX=100000000), or the figures measure 429 answers. With
 // WEBHOOK_SECRET set on the service, pass the same secret (--secret or WEBHOOK_SECRET here).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { secretKey, sign } from '../src/lib/standard-webhooks.js'
+import { secretKey } from '../src/lib/standard-webhooks.js'
+import { headersFor } from './webhooks.js'
 
 interface Settings {
   url: string
@@ -92,15 +93,7 @@ const SCENARIOS: Scenario[] = [
               order_id: `load-order-${randomId(10_000)}`,
               occurred_at: new Date().toISOString()
             })
-            const headers: Record<string, string> = { 'content-type': 'application/json' }
-            if (key !== undefined) {
-              const id = `msg_${randomBytes(9).toString('base64url')}`
-              const timestamp = Math.floor(Date.now() / 1000)
-              headers['webhook-id'] = id
-              headers['webhook-timestamp'] = String(timestamp)
-              headers['webhook-signature'] = sign(key, id, timestamp, body)
-            }
-            return { ...req, headers, body }
+            return { ...req, headers: headersFor(body, key), body }
           }
         }]
       }

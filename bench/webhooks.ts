@@ -45,7 +45,8 @@ export interface WebhookBenchRow {
 
 const PATH = '/webhook/order-update'
 
-function headersFor (body: string, key: Buffer | undefined): Record<string, string> {
+/** Request headers for a webhook body, signed (Standard Webhooks) when a key is given. */
+export function headersFor (body: string, key: Buffer | undefined): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (key !== undefined) {
     const id = `msg_${randomBytes(9).toString('base64url')}`
