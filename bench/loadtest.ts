@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { secretKey } from '../src/lib/standard-webhooks.js'
 import { headersFor } from './webhooks.js'
+import type { CannonSummary } from './support.js'
 
 interface Settings {
   url: string
@@ -33,15 +34,8 @@ interface Scenario {
   cache?: boolean
 }
 
-export interface LoadRow {
+export interface LoadRow extends Omit<CannonSummary, 'title'> {
   scenario: string
-  reqPerSec: number
-  p50: number
-  p99: number
-  requests: number
-  non2xx: number
-  errors: number
-  timeouts: number
   /** x-cache counts (product scenarios). */
   cache?: Record<string, number>
 }

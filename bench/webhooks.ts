@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import autocannon from 'autocannon'
 import { sign, secretKey } from '../src/lib/standard-webhooks.js'
+import type { CannonSummary } from './support.js'
 
 export interface WebhookBenchOptions {
   /** Base URL of the running service, e.g. http://127.0.0.1:3106 */
@@ -30,17 +31,9 @@ export interface WebhookBenchOptions {
   scenarios?: Array<'new' | 'duplicate'>
 }
 
-export interface WebhookBenchRow {
-  title: string
-  reqPerSec: number
-  p50: number
-  p99: number
-  requests: number
-  non2xx: number
+export interface WebhookBenchRow extends CannonSummary {
   /** 2xx answers whose `duplicate` flag was not the one the scenario expects. */
   unexpected: number
-  errors: number
-  timeouts: number
 }
 
 const PATH = '/webhook/order-update'
