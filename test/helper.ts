@@ -21,8 +21,11 @@ function fileSlug (): string {
   return path.basename(file).replace(/\.test\.ts$|\.ts$/, '').replace(/[^a-zA-Z0-9]/g, '_').slice(0, 40)
 }
 
-export const TEST_DB = `fl_test_${fileSlug()}`.toLowerCase()
-export const TEST_REDIS_PREFIX = `t:${fileSlug()}:${process.pid}:`
+/** Separates checkouts testing against one server (TEST_RUN_ID=a npm test). */
+const RUN_ID = (process.env.TEST_RUN_ID ?? '').replace(/[^a-zA-Z0-9]/g, '').slice(0, 8)
+
+export const TEST_DB = `fl_test_${RUN_ID}${RUN_ID === '' ? '' : '_'}${fileSlug()}`.toLowerCase()
+export const TEST_REDIS_PREFIX = `t:${RUN_ID}:${fileSlug()}:${process.pid}:`
 
 /** Config for tests: defaults, the file's own database and Redis prefix, quiet logs. */
 export function testConfig (overrides: Partial<Record<keyof Config, string | number | boolean>> = {}): Config {

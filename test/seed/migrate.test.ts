@@ -1,9 +1,9 @@
 import { test } from 'tap'
 import mysql from 'mysql2/promise'
 import { migrate, splitStatements } from '../../seed/migrate.js'
-import { MYSQL_BASE } from '../helper.js'
+import { MYSQL_BASE, TEST_DB } from '../helper.js'
 
-const DB = 'fl_test_migrate_runs'
+const DB = `${TEST_DB}_runs`
 const url = `${MYSQL_BASE}/${DB}`
 
 async function admin (): Promise<mysql.Connection> {
@@ -13,7 +13,7 @@ async function admin (): Promise<mysql.Connection> {
 test('migrate creates the database and every table, and a second run changes nothing', async (t) => {
   const conn = await admin()
   t.teardown(() => conn.end())
-  await conn.query(`DROP DATABASE IF EXISTS ${DB}`)
+  await conn.query(`DROP DATABASE IF EXISTS \`${DB}\``)
 
   const first = await migrate({ url })
   t.ok(first.applied.includes('001_products.sql') && first.applied.includes('002_webhooks_orders.sql'),
