@@ -136,15 +136,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
     return flight
   }
 
-  /**
-   * After a failed lookup Redis is left alone for a second: a Redis that hangs would otherwise
-   * cost every request the full command timeout. A reconnection ends the pause at once.
-   */
-  const SKIP_AFTER_FAILURE_MS = 1000
-  let skipUntil = 0
-  const useAgain = (): void => { skipUntil = 0 }
-  redis.on('ready', useAgain)
-  fastify.addHook('onClose', async () => { redis.off('ready', useAgain) })
+  const health = fastify.redisHealth
 
   const cache: PageCache = {
     ttlSeconds: ttl,
@@ -153,11 +145,10 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       const digest = createHash('sha256').update(query).digest('base64url').slice(0, 32)
       let found: string[]
       try {
-        if (Date.now() < skipUntil) throw new Error('Redis skipped after a recent failure')
-        found = await lookup(CATALOG_VERSION_KEY, PAGE_KEY_PREFIX, digest)
+        found = await health.run(async () => await lookup(CATALOG_VERSION_KEY, PAGE_KEY_PREFIX, digest))
       } catch (err) {
-        // Redis down, timing out or refusing: answer from MySQL, never fail or wait longer.
-        if (Date.now() >= skipUntil) skipUntil = Date.now() + SKIP_AFTER_FAILURE_MS
+        // Redis down, timing out, refusing or paused after a failure: answer from MySQL,
+        // never fail or wait longer.
         requests.inc({ result: 'bypass' })
         fastify.log.debug({ err: { message: (err as Error).message } }, 'page cache bypassed')
         return { page: await loadOnce(`bypass:${digest}`, load, undefined), cache: 'BYPASS' }

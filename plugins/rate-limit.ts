@@ -4,6 +4,7 @@ import createError from '@fastify/error'
 import { Counter } from 'prom-client'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
+import { RedisSkippedError } from '../src/lib/redis-health.js'
 
 export interface RateLimitOptions {
   /** Requests per window per client IP. */
@@ -13,8 +14,6 @@ export interface RateLimitOptions {
   exempt?: string[]
   /** At most one "store unavailable" warning per this many ms. */
   warnIntervalMs?: number
-  /** After a store failure, requests skip the store for this long (no added delay). */
-  bypassMs?: number
 }
 
 /** The operations routes: scraped, probed and browsed by machines and operators, never limited. */
@@ -66,7 +65,7 @@ function windowLabel (ms: number): string {
 async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   const exempt = opts.exempt ?? EXEMPT_PATHS
   const warnIntervalMs = opts.warnIntervalMs ?? 60_000
-  const bypassMs = opts.bypassMs ?? 1000
+  const health = fastify.redisHealth
   const redis = fastify.redis as typeof fastify.redis & { flRateLimitIncrement?: IncrementCommand }
   if (redis.flRateLimitIncrement === undefined) {
     redis.defineCommand('flRateLimitIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT })
@@ -85,12 +84,10 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   })
 
   let lastWarning = Number.NEGATIVE_INFINITY
-  let bypassUntil = 0
   let suppressed = 0
 
   function storeFailed (err: Error & { code?: string }): void {
     const now = Date.now()
-    bypassUntil = now + bypassMs
     if (now - lastWarning < warnIntervalMs) { suppressed++; return }
     lastWarning = now
     fastify.log.warn({ err: { code: err.code, message: err.message }, suppressedSinceLastWarning: suppressed },
@@ -106,14 +103,13 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     }
 
     incr (key: string, callback: (error: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number): void {
-      if (Date.now() < bypassUntil) {
-        failedOpen.inc()
-        callback(new Error('rate-limit store bypassed after a recent failure'))
-        return
-      }
-      increment(this.prefix + key, timeWindow).then(
+      health.run(async () => await increment(this.prefix + key, timeWindow)).then(
         ([current, ttl]) => { callback(null, { current, ttl }) },
-        (err: Error) => { failedOpen.inc(); storeFailed(err); callback(err) }
+        (err: Error) => {
+          failedOpen.inc()
+          if (!(err instanceof RedisSkippedError)) storeFailed(err)
+          callback(err)
+        }
       )
     }
 

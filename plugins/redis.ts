@@ -3,6 +3,14 @@ import fastifyRedis from '@fastify/redis'
 import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
+import { RedisHealth } from '../src/lib/redis-health.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Shared by every Redis caller: after a failure all of them skip Redis for a moment. */
+    redisHealth: RedisHealth
+  }
+}
 
 export interface RedisPluginOptions {
   url: string
@@ -12,6 +20,8 @@ export interface RedisPluginOptions {
   commandTimeoutMs?: number
   /** How long start-up waits for a first connection before going on degraded. */
   startWaitMs?: number
+  /** After a failed command every caller leaves Redis alone this long (then one probe). */
+  pauseAfterFailureMs?: number
 }
 
 export function redisOptions (config: Config): RedisPluginOptions {
@@ -43,6 +53,8 @@ export function redisClientOptions (opts: RedisPluginOptions) {
 
 async function redisPlugin (fastify: FastifyInstance, opts: RedisPluginOptions) {
   const client = new Redis(opts.url, redisClientOptions(opts))
+  const health = new RedisHealth(opts.pauseAfterFailureMs ?? 1000)
+  fastify.decorate('redisHealth', health)
 
   // Errors are logged once per outage, not once per reconnection attempt.
   let down = false
@@ -52,6 +64,7 @@ async function redisPlugin (fastify: FastifyInstance, opts: RedisPluginOptions) 
     fastify.log.warn({ code: err.code, message: err.message }, 'Redis unavailable; caching degrades to MySQL, rate limits fail open')
   })
   client.on('ready', () => {
+    health.succeeded()
     if (down) fastify.log.info('Redis connection restored')
     down = false
   })
