@@ -5,9 +5,9 @@
 import { test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX, build, prepareDatabase } from '../helper.js'
+import { TEST_REDIS_PREFIX, build } from '../helper.js'
 import {
-  call, isProblem, percentile, spawnService, startFakeSupplier, supplierEnv, waitFor, type FakeSupplier, type Outcome
+  call, isProblem, startFakeSupplier, supplierEnv, waitFor, type FakeSupplier, type Outcome
 } from './support.js'
 
 type Teardown = Parameters<typeof build>[0]

@@ -650,10 +650,12 @@ function cleanEnv (): Record<string, string> {
 
 /**
  * `node --import tsx src/server.ts` with `env` on a spare port, exactly as production starts it
- * (migrations included). Resolves once GET /health answers; killed when the test ends.
+ * (migrations included). Resolves once GET /health answers; killed when the test ends. Start-up
+ * (tsx compiling the sources, migrations) is not what any test measures: on a machine loaded
+ * to a load average of 25 it was seen to take over 40 s, hence the generous bound.
  * The working directory is a temporary one so that a developer's .env cannot leak in.
  */
-export async function spawnService (t: Teardown, env: Record<string, string>, { readyTimeoutMs = 40_000 } = {}): Promise<ServiceProcess> {
+export async function spawnService (t: Teardown, env: Record<string, string>, { readyTimeoutMs = 90_000 } = {}): Promise<ServiceProcess> {
   const port = Number(env.PORT ?? await freePort())
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/server.ts')], {
     cwd: tmpdir(),

@@ -72,7 +72,7 @@ test('supplierSettings points at the built-in sandbox when no supplier is config
 
 test('the server exits 1 with one clear line for a bad variable, no stack trace', async (t) => {
   const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    env: { ...process.env, PORT: 'abc' }, encoding: 'utf8', timeout: 30_000, cwd: root
+    env: { ...process.env, PORT: 'abc' }, encoding: 'utf8', timeout: 90_000, cwd: root
   })
   t.equal(res.status, 1)
   t.equal(res.stderr.trim(), 'invalid configuration: PORT must be integer')
@@ -86,7 +86,7 @@ test('a .env file fills in variables; real environment variables win', async (t)
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '3999' }
   delete env.LOG_LEVEL
   const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    env, encoding: 'utf8', timeout: 30_000, cwd: dir
+    env, encoding: 'utf8', timeout: 90_000, cwd: dir
   })
   t.equal(res.status, 1)
   t.equal(res.stderr.trim(), 'invalid configuration: LOG_LEVEL must be equal to one of the allowed values')
