@@ -15,9 +15,12 @@ const products: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ProductPage, 304: NotModified, 400: Problem, 503: Problem }
     }
   }, async (request, reply) => {
-    const { page, cache } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)))
-    reply.header('x-cache', cache)
-    return fastify.pageCache.send(request, reply, page)
+    // A page this process answered for this very URL, under the current catalog version:
+    // no parsing, no Redis, no MySQL.
+    const remembered = fastify.pageCache.recall(request.url)
+    if (remembered !== undefined) return fastify.pageCache.send(request, reply, remembered, 'HIT', 'memory')
+    const { page, cache, tier } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)), request.url)
+    return fastify.pageCache.send(request, reply, page, cache, tier)
   })
 
   fastify.get('/api/products/:id', {
