@@ -191,7 +191,10 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
    */
   class LeasedWindowStore implements FastifyRateLimitStore {
     private readonly counter: LeasedWindowCounter
-    constructor (private readonly prefix: string = KEY_PREFIX) {
+    private readonly prefix: string
+    // @fastify/rate-limit constructs the root store with its settings; children get a prefix.
+    constructor (prefix?: unknown) {
+      this.prefix = typeof prefix === 'string' ? prefix : KEY_PREFIX
       const lease = async (key: string, units: number, windowMs: number): Promise<LeaseReply> => {
         try {
           const [total, ttlMs] = await health.run(async () => await leaseCommand(this.prefix + key, units, windowMs))
