@@ -91,7 +91,7 @@ export function securityHeaders (options: HelmetOptions = SECURITY_OPTIONS): Rec
 /** Headers a storefront may read on a cross-origin response. */
 const EXPOSED_HEADERS = [
   'etag', 'x-cache', 'x-cache-tier', 'x-request-id', 'retry-after',
-  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'
+  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit-policy', 'ratelimit'
 ]
 
 /**

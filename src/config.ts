@@ -36,6 +36,8 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   /** Prefix for every Redis key (environments or test runs sharing one Redis). */
   REDIS_KEY_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$' }),
+  /** Rate-limit counting: `leased` (quota taken from Redis in chunks, counted locally) or `per-request` (one Redis call per request). */
+  RATE_LIMIT_COUNTING: Type.Enum(['leased', 'per-request'], { default: 'leased' }),
   /** Logs pretty-printed (development only; `npm run dev` sets it). */
   LOG_PRETTY: Type.Boolean({ default: false })
 }, { additionalProperties: true })
