@@ -11,7 +11,7 @@ import type { Config } from '../src/config.js'
 export interface OperationsOptions {
   /** Origins allowed by CORS, or '*' for any (no credentials either way). */
   corsOrigins: string[] | '*'
-  /** Mean event-loop delay (ms) over one sample above which requests are shed with a 503. */
+  /** Mean event-loop delay (ms) over one sample above which requests are shed with a 503 (0: never). */
   maxEventLoopDelayMs: number
   /** How often the event loop is sampled, in ms. */
   sampleIntervalMs: number
@@ -33,7 +33,7 @@ export const UNSHED_ROUTES = ['/health', '/metrics']
 export function operationsOptions (config: Config): OperationsOptions {
   return {
     corsOrigins: parseOrigins(config.CORS_ORIGINS),
-    maxEventLoopDelayMs: 1000,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     sampleIntervalMs: 1000,
     retryAfterSeconds: 5,
     unshedRoutes: UNSHED_ROUTES
