@@ -25,7 +25,7 @@ export const ConfigSchema = Type.Object({
   SUPPLIER_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   SUPPLIER_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 1000 }),
   BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 10000 }),
-  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$' })),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+( +whsec_[A-Za-z0-9+/=]+)*$' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
