@@ -119,7 +119,6 @@ export class GroupCommit<T, R> {
       this.timer = undefined
       this.pump()
     }, left + 1)
-    this.timer.unref()
   }
 
   private async run (batch: Array<Pending<T, R>>): Promise<void> {
