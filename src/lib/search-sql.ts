@@ -12,7 +12,7 @@ import { toSqlDatetime } from './keyset.js'
  * 2. The term with the fewest products drives the page: its words' ranges of `product_words`
  *    are read in the sort's index (`(word, <sort column>, product_id)`) from the cursor on, the
  *    filters checked on the index entries, every other term checked by primary-key lookups
- *    (`(product_id, word)`), and the scan stops after `limit + 1` matches. A term of several
+ *    (`(word, product_id)`), and the scan stops after `limit + 1` matches. A term of several
  *    words is the UNION of one such range per word, each stopping after `limit + 1` rows.
  *    A prefix starting more than MAX_EXPANSIONS words reads the words' range once
  *    (`word LIKE 'pre%'`) and sorts its matches: exact, but its cost grows with the matches.
@@ -107,7 +107,11 @@ function candidateConditions (filters: CatalogFilters, checks: ExpandedTerm[], p
   if (filters.minPrice !== undefined) { where.push('w.price >= ?'); params.push(filters.minPrice) }
   if (filters.maxPrice !== undefined) { where.push('w.price <= ?'); params.push(filters.maxPrice) }
   for (const c of checks) {
-    where.push(`EXISTS (SELECT 1 FROM product_words x WHERE ${wordCondition('x', c, params)} AND x.product_id = w.product_id)`)
+    // A correlated lookup per candidate in the (word, product_id) index, whose entries for one
+    // word are contiguous (the primary key spreads them over the whole table: 2.9 s instead of
+    // 0.4 s for 20k candidates at 1M rows). Written as a scalar subquery with LIMIT rather than
+    // EXISTS: MariaDB turns EXISTS into a semi-join and may then drive from the commoner term.
+    where.push(`(SELECT 1 FROM product_words x FORCE INDEX (idx_words_id) WHERE ${wordCondition('x', c, params)} AND x.product_id = w.product_id LIMIT 1) IS NOT NULL`)
   }
   return where
 }
