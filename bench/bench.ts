@@ -22,6 +22,7 @@ import { CATALOG_VERSION_KEY } from '../src/lib/catalog-version.js'
 import { benchWebhooks } from './webhooks.js'
 import { runDepthBench, depthTable, type DepthBenchResult } from './depth.js'
 import { haveWrk, runLoad, RANDOM_PAGE_LUA, randomIdLua, type LoadResult } from './load.js'
+import { runSearchBench } from './search.js'
 import {
   ROOT, RESULTS_DIR, argValue, formatCount, markdownTable, round, rssSampler, runCannon, startService,
   svgLineChart, writeResult, type CannonOptions, type CannonSummary, type Series
@@ -287,6 +288,11 @@ async function main (): Promise<void> {
     depthTable(depth)
   ].join('\n')
   writeResult(`bench-${formatCount(rows)}`, figures, markdown)
+  // Search and facets (q, relevance, GET /api/categories) on the same catalog.
+  log('search and facets (uncached search pages, categories cached and uncached)')
+  const search = await runSearchBench({ mysqlUrl, iterations: depthIterations, log: (l) => log(`  ${l}`) })
+  writeResult(`search-${formatCount(rows)}`, search, search.markdown)
+  process.stdout.write(search.markdown + '\n')
   drawChart()
   process.stdout.write(markdown + '\n')
 }

@@ -18,6 +18,7 @@ import webhookIdempotency, { webhookIdempotencyOptions } from '../plugins/webhoo
 
 import healthRoutes from '../routes/health.js'
 import productRoutes from '../routes/products.js'
+import categoryRoutes from '../routes/categories.js'
 import authRoutes from '../routes/auth.js'
 import externalRoutes from '../routes/external.js'
 import webhookRoutes from '../routes/webhooks.js'
@@ -109,6 +110,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Routes: HTTP only, one module per resource.
   await app.register(healthRoutes)
   await app.register(productRoutes)
+  await app.register(categoryRoutes)
   await app.register(authRoutes)
   await app.register(externalRoutes)
   await app.register(webhookRoutes)
