@@ -83,7 +83,24 @@ async function metricsPlugin (fastify: FastifyInstance) {
     logLevel: 'warn',
     exposeHeadRoute: false,
     config: { rateLimit: false, disableMetrics: true },
-    schema: { hide: true }
+    schema: {
+      tags: ['operations'],
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      description: 'Default process metrics; `http_request_duration_seconds` (histogram by `method`, `route` template ' +
+        'and `status_code`); `products_cache_requests_total{result}`, `oauth_token_fetches_total`, ' +
+        '`supplier_requests_total{outcome}`, `supplier_retries_total`, `supplier_circuit_state` (0 closed, 1 half-open, ' +
+        '2 open) and `webhook_events_total{result}`. Not rate limited, not logged below warn, not measured itself.',
+      produces: ['text/plain; version=0.0.4; charset=utf-8'],
+      response: {
+        200: {
+          type: 'string',
+          description: 'The metrics in the Prometheus text format',
+          headers: { 'cache-control': { type: 'string', description: '`no-store`' } },
+          examples: ['# HELP supplier_circuit_state 0 closed, 1 half-open, 2 open\n# TYPE supplier_circuit_state gauge\nsupplier_circuit_state 0\n']
+        }
+      }
+    }
   }, async (_request, reply) => {
     reply.type(registry.contentType).header('cache-control', 'no-store')
     return await render()

@@ -469,27 +469,74 @@ export async function bumpCatalogVersion (url: string, keyPrefix: string): Promi
 }
 
 export interface RunSeedOutput {
-  /** Progress bar and warnings. */
+  /** Progress bar (on a terminal) and warnings. */
   err: NodeJS.WritableStream & { isTTY?: boolean }
-  /** The summary line. */
-  out: NodeJS.WritableStream
+  /** Progress lines (when not a terminal) and the summary line. */
+  out: NodeJS.WritableStream & { isTTY?: boolean }
+  /** Least time between two progress lines on `out`; default PROGRESS_LINE_INTERVAL_MS. */
+  progressIntervalMs?: number
+}
+
+/** How often a progress line is written when the output is a file or a pipe. */
+export const PROGRESS_LINE_INTERVAL_MS = 5000
+
+/**
+ * Progress for output that is not a terminal (a file, a pipe, a container log): a plain line
+ * when at least `intervalMs` has passed since the previous one, where a terminal gets the bar.
+ * The first line comes after one interval, so a short run prints only its summary.
+ * `now` is injectable so the pacing can be tested without waiting.
+ */
+export function progressLines (total: number, write: (line: string) => void, intervalMs = PROGRESS_LINE_INTERVAL_MS,
+  now: () => number = () => performance.now()): { update: (rows: number) => void, phase: (phase: SeedPhase) => void } {
+  const started = now()
+  let last = started
+  return {
+    update (rows) {
+      const t = now()
+      if (t - last < intervalMs) return
+      last = t
+      write(progressLine(rows, total, (t - started) / 1000))
+    },
+    phase (phase) {
+      // Only a load long enough to have been reported says so; index building can take a while.
+      const t = now()
+      if (phase !== 'index' || t - started < intervalMs) return
+      last = t
+      write(`seeding: ${total.toLocaleString('en-US')} rows loaded in ${((t - started) / 1000).toFixed(1)} s; building indexes...`)
+    }
+  }
+}
+
+/** `seeding: 250,000/1,000,000 rows (25%), 61,204 rows/s, ETA 12 s, 4.1 s elapsed` */
+export function progressLine (rows: number, total: number, seconds: number): string {
+  const percent = total > 0 ? Math.floor(rows * 100 / total) : 100
+  const rate = seconds > 0 ? rows / seconds : 0
+  const eta = rate > 0 ? `ETA ${Math.ceil((total - rows) / rate)} s` : 'ETA unknown'
+  return `seeding: ${rows.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows (${percent}%), ` +
+    `${Math.round(rate).toLocaleString('en-US')} rows/s, ${eta}, ${seconds.toFixed(1)} s elapsed`
 }
 
 /**
- * A seed run as the CLI and `npm run dev` do it: progress bar on a terminal, then the version
- * bump (a Redis outage is a warning, not a failure), then a one-line summary.
+ * A seed run as the CLI and `npm run dev` do it: a progress bar on stderr when it is a
+ * terminal, progress lines every few seconds on stdout when that is not one (`npm run dev >
+ * file`, a pipe, a container), then the version bump (a Redis outage is a warning, not a
+ * failure), then a one-line summary.
  */
 export async function runSeed (config: Config, options: SeedOptions, io: RunSeedOutput = { err: process.stderr, out: process.stdout }): Promise<SeedReport> {
   const bar = io.err.isTTY === true ? progressBar(options.count, io.err) : undefined
+  const lines = io.out.isTTY === true
+    ? undefined
+    : progressLines(options.count, (line) => io.out.write(line + '\n'), io.progressIntervalMs)
   let report: SeedReport
   try {
     report = await seedCatalog({ url: config.MYSQL_URL, ca: config.DB_CA }, {
       ...options,
-      onProgress: (rows) => { bar?.update(rows); options.onProgress?.(rows) },
+      onProgress: (rows) => { bar?.update(rows); lines?.update(rows); options.onProgress?.(rows) },
       onPhase: (phase) => {
         if (phase === 'index') bar?.stop()
         if (phase === 'search' && io.err.isTTY === true) io.err.write('indexing words for search...\n')
         if (phase === 'index' && io.err.isTTY === true) io.err.write('building indexes...\n')
+        lines?.phase(phase)
         options.onPhase?.(phase)
       }
     })

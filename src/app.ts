@@ -92,12 +92,13 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // What every other part relies on.
   await app.register(errors)
+  // Before every plugin that adds routes, so that the document and the route inventory see them all.
+  await app.register(docs, docsOptions(config))
   await app.register(metrics)
   await app.register(mysql, mysqlOptions(config))
   await app.register(redis, redisOptions(config))
   await app.register(operations, operationsOptions(config))
   await app.register(rateLimit, rateLimitOptions(config))
-  await app.register(docs, docsOptions(config))
 
   // Domain plugins, each decorated onto the instance.
   await app.register(pageCache, pageCacheOptions(config))

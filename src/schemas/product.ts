@@ -13,7 +13,10 @@ export const Product = Type.Object({
   price: Type.Number({ minimum: 0, description: 'Rupees, at most 2 decimals', examples: [42.5] }),
   stock: Type.Integer({ minimum: 0, examples: [120] }),
   createdAt: Type.String({ format: 'date-time', description: 'ISO 8601, UTC', examples: ['2025-03-01T10:00:00.000Z'] })
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [{ id: 1, name: 'Organic Tomatoes 1kg', category: 'vegetables', price: 42.5, stock: 120, createdAt: '2025-03-01T10:00:00.000Z' }]
+})
 
 export type Product = Static<typeof Product>
 
@@ -22,7 +25,13 @@ export const ProductPage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], {
     description: 'Opaque; pass it as `cursor` with the same filters and sort for the next page. null on the last page.'
   })
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [{
+    data: [{ id: 1, name: 'Organic Tomatoes 1kg', category: 'vegetables', price: 42.5, stock: 120, createdAt: '2025-03-01T10:00:00.000Z' }],
+    nextCursor: 'eyJ2IjoxLCJrIjpbMV19'
+  }]
+})
 
 export type ProductPage = Static<typeof ProductPage>
 
