@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import metrics from 'fastify-metrics'
-import promClient, { Registry } from 'prom-client'
+import promClient, { Gauge, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { buildInfo } from '../src/lib/build-info.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,6 +79,13 @@ async function metricsPlugin (fastify: FastifyInstance) {
       }
     }
   })
+  // Which build runs where: one series of value 1 (joined onto other series in dashboards).
+  new Gauge({
+    name: 'farmlokal_build_info',
+    help: 'The running build: package version, git commit and Node version; always 1',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers: [registry]
+  }).set(buildInfo(), 1)
   const render = sharedRendering(async () => await registry.metrics())
   fastify.get('/metrics', {
     logLevel: 'warn',

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import { traceLogFields } from './lib/trace-context.js'
 
 import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
 import metrics from '../plugins/metrics.js'
@@ -51,7 +52,9 @@ function trustProxy (value: string | undefined): FastifyServerOptions['trustProx
 function loggerOptions (config: Config, opts: BuildOptions): FastifyServerOptions['logger'] {
   const base = {
     level: config.LOG_LEVEL,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' }
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // trace_id and span_id of the active span, when tracing is on (src/telemetry.ts)
+    mixin: traceLogFields
   }
   if (opts.logStream !== undefined) return { ...base, stream: opts.logStream }
   if (config.LOG_PRETTY) {
