@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import metrics from 'fastify-metrics'
-import promClient, { Registry } from 'prom-client'
+import promClient, { Gauge, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { buildInfo } from '../src/lib/build-info.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,12 +79,36 @@ async function metricsPlugin (fastify: FastifyInstance) {
       }
     }
   })
+  // Which build runs where: one series of value 1 (joined onto other series in dashboards).
+  new Gauge({
+    name: 'farmlokal_build_info',
+    help: 'The running build: package version, git commit and Node version; always 1',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers: [registry]
+  }).set(buildInfo(), 1)
   const render = sharedRendering(async () => await registry.metrics())
   fastify.get('/metrics', {
     logLevel: 'warn',
     exposeHeadRoute: false,
     config: { rateLimit: false, disableMetrics: true },
-    schema: { hide: true }
+    schema: {
+      tags: ['operations'],
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      description: 'Default process metrics; `http_request_duration_seconds` (histogram by `method`, `route` template ' +
+        'and `status_code`); `products_cache_requests_total{result}`, `oauth_token_fetches_total`, ' +
+        '`supplier_requests_total{outcome}`, `supplier_retries_total`, `supplier_circuit_state` (0 closed, 1 half-open, ' +
+        '2 open) and `webhook_events_total{result}`. Not rate limited, not logged below warn, not measured itself.',
+      produces: ['text/plain; version=0.0.4; charset=utf-8'],
+      response: {
+        200: {
+          type: 'string',
+          description: 'The metrics in the Prometheus text format',
+          headers: { 'cache-control': { type: 'string', description: '`no-store`' } },
+          examples: ['# HELP supplier_circuit_state 0 closed, 1 half-open, 2 open\n# TYPE supplier_circuit_state gauge\nsupplier_circuit_state 0\n']
+        }
+      }
+    }
   }, async (_request, reply) => {
     reply.type(registry.contentType).header('cache-control', 'no-store')
     return await render()

@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object({
   BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 10000 }),
   SUPPLIER_DEADLINE_MS: Type.Integer({ minimum: 1, default: 20000 }),
   SANDBOX_SUPPLIER: Type.Boolean({ default: false }),
-  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$' })),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+( +whsec_[A-Za-z0-9+/=]+)*$' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
@@ -38,6 +38,8 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   /** Prefix for every Redis key (environments or test runs sharing one Redis). */
   REDIS_KEY_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$' }),
+  /** Rate-limit counting: `leased` (quota taken from Redis in chunks, counted locally) or `per-request` (one Redis call per request). */
+  RATE_LIMIT_COUNTING: Type.Enum(['leased', 'per-request'], { default: 'leased' }),
   /** Logs pretty-printed (development only; `npm run dev` sets it). */
   LOG_PRETTY: Type.Boolean({ default: false }),
   /**
