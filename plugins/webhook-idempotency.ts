@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
-import { Counter } from 'prom-client'
+import { Counter, Histogram } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise'
 import type { Config } from '../src/config.js'
@@ -219,6 +219,12 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
     registers: [fastify.metricsRegistry]
   })
   for (const result of ['processed', 'duplicate', 'rejected']) events.inc({ result }, 0)
+  const batchSizes = new Histogram({
+    name: 'webhook_commit_batch_size',
+    help: 'New events made durable by one database commit (group commit of concurrent deliveries)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [fastify.metricsRegistry]
+  })
 
   function verifySignature (headers: SignatureHeaders, rawBody: Buffer): void {
     if (keys.length === 0) return
@@ -362,6 +368,7 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
         }
       }
       if (ok !== true) throw unavailable('the commit could not be confirmed')
+      batchSizes.observe(pending.length)
       for (const c of pending) decided.set(c.eventId, { outcome: 'processed', stored: c.digest })
       return
     }
