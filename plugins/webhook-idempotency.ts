@@ -333,8 +333,8 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
       } catch (err) {
         failure = err
       }
+      if (deadline.expired) throw unavailable(`no answer within ${timeoutMs} ms`)
       if (failure !== undefined) {
-        if (deadline.expired) throw failure
         await deadline.step(conn.query('ROLLBACK'))
         const code = codeOf(failure)
         if (code === 'ER_LOCK_DEADLOCK') continue
@@ -353,9 +353,10 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
       // The clock stops here: once COMMIT is sent, its answer decides, whatever the time.
       deadline.stop()
       let ok: boolean | undefined
+      let unanswered: NodeJS.Timeout | undefined
       try {
         await Promise.race([conn.commit(), new Promise<never>((_resolve, reject) => {
-          setTimeout(() => reject(new Error('COMMIT unanswered')), commitWaitMs).unref()
+          unanswered = setTimeout(() => reject(new Error('COMMIT unanswered')), commitWaitMs)
         })])
         ok = true
       } catch (err) {
@@ -366,6 +367,8 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
         if (ok === undefined) {
           fastify.log.error({ events: pending.map((c) => c.eventId) }, 'outcome of a COMMIT unknown: the redelivery will tell')
         }
+      } finally {
+        clearTimeout(unanswered)
       }
       if (ok !== true) throw unavailable('the commit could not be confirmed')
       batchSizes.observe(pending.length)
