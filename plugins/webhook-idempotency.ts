@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
-import { Counter } from 'prom-client'
+import { Counter, Histogram } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise'
 import type { Config } from '../src/config.js'
@@ -219,6 +219,12 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
     registers: [fastify.metricsRegistry]
   })
   for (const result of ['processed', 'duplicate', 'rejected']) events.inc({ result }, 0)
+  const batchSizes = new Histogram({
+    name: 'webhook_commit_batch_size',
+    help: 'New events made durable by one database commit (group commit of concurrent deliveries)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [fastify.metricsRegistry]
+  })
 
   function verifySignature (headers: SignatureHeaders, rawBody: Buffer): void {
     if (keys.length === 0) return
@@ -327,8 +333,8 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
       } catch (err) {
         failure = err
       }
+      if (deadline.expired) throw unavailable(`no answer within ${timeoutMs} ms`)
       if (failure !== undefined) {
-        if (deadline.expired) throw failure
         await deadline.step(conn.query('ROLLBACK'))
         const code = codeOf(failure)
         if (code === 'ER_LOCK_DEADLOCK') continue
@@ -347,9 +353,10 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
       // The clock stops here: once COMMIT is sent, its answer decides, whatever the time.
       deadline.stop()
       let ok: boolean | undefined
+      let unanswered: NodeJS.Timeout | undefined
       try {
         await Promise.race([conn.commit(), new Promise<never>((_resolve, reject) => {
-          setTimeout(() => reject(new Error('COMMIT unanswered')), commitWaitMs).unref()
+          unanswered = setTimeout(() => reject(new Error('COMMIT unanswered')), commitWaitMs)
         })])
         ok = true
       } catch (err) {
@@ -360,8 +367,11 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
         if (ok === undefined) {
           fastify.log.error({ events: pending.map((c) => c.eventId) }, 'outcome of a COMMIT unknown: the redelivery will tell')
         }
+      } finally {
+        clearTimeout(unanswered)
       }
       if (ok !== true) throw unavailable('the commit could not be confirmed')
+      batchSizes.observe(pending.length)
       for (const c of pending) decided.set(c.eventId, { outcome: 'processed', stored: c.digest })
       return
     }

@@ -2,9 +2,9 @@
 // the default settings. Every delivery is answered; an event answered 2xx is committed exactly
 // once; an event answered 503 is not in the database (nothing committed is ever answered 5xx),
 // and its redelivery is its first processing (duplicate: false, exactly once). A second burst
-// arrives while the events table is locked, so that some deliveries pass their deadline
+// (300) arrives while the events table is locked, so that some deliveries pass their deadline
 // waiting for a connection or in the middle of their statements.
-import tap, { test, type Test } from 'tap'
+import { test, type Test } from 'tap'
 import type { RowDataPacket } from 'mysql2'
 import { MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX, flushPrefix, sql } from '../helper.js'
 import {
@@ -12,14 +12,12 @@ import {
 } from './support.js'
 
 const BURST = 1000
+/** The locked burst is smaller: the whole file must end within the suite's 120 s per file. */
+const LOCKED_BURST = 300
 
-// Three processes to start and 2,000+ deliveries on a shared 2-core machine: more than the
-// suite's default per-file limit when the machine is busy.
-tap.setTimeout(360_000)
-
-function events (tag: string): OrderEvent[] {
+function events (tag: string, count: number): OrderEvent[] {
   const base = Date.UTC(2025, 5, 1)
-  return Array.from({ length: BURST }, (_, n) => ({
+  return Array.from({ length: count }, (_, n) => ({
     event_id: `evt-${tag}-${n}`,
     order_id: `ord-${tag}-${n % 50}`,
     status: `status-${n}`,
@@ -43,7 +41,7 @@ test('1,000 concurrent signed webhooks over three instances: nothing committed i
     RATE_LIMIT_MAX: '100000000',
     LOG_LEVEL: 'warn'
   }
-  const services: ServiceProcess[] = await Promise.all([1, 2, 3].map(async () => await spawnService(t, env, { readyTimeoutMs: 120_000 })))
+  const services: ServiceProcess[] = await Promise.all([1, 2, 3].map(async () => await spawnService(t, env, { readyTimeoutMs: 80_000 })))
 
   /** Sends every event at once, spread over the three instances. */
   async function burst (list: OrderEvent[]): Promise<Outcome[]> {
@@ -88,7 +86,7 @@ test('1,000 concurrent signed webhooks over three instances: nothing committed i
       await sendWebhook(services[(n + 1) % 3].url, event, { timeoutMs: 60_000 })))
     t.same(tally(again), { 200: refused.length }, 'every redelivery acknowledged')
     t.ok(again.every((o) => duplicateFlag(o) === false), 'each redelivery of a refused event is its first processing (duplicate: false)')
-    const third = await Promise.all(refused.slice(0, 50).map(async (event) => await sendWebhook(services[0].url, event)))
+    const third = await Promise.all(refused.slice(0, 20).map(async (event) => await sendWebhook(services[0].url, event)))
     t.ok(third.every((o) => duplicateFlag(o) === true), 'and a further delivery is a duplicate')
     const tables = await webhookTables(conn)
     t.ok(refused.every((e) => tables.events.get(e.event_id) === 1), 'each stored once')
@@ -96,7 +94,7 @@ test('1,000 concurrent signed webhooks over three instances: nothing committed i
   }
 
   await t.test('a burst at default settings', async (t) => {
-    const list = events('a')
+    const list = events('a', BURST)
     const started = Date.now()
     const outcomes = await burst(list)
     t.comment(`${BURST} deliveries answered in ${Date.now() - started} ms`)
@@ -105,7 +103,7 @@ test('1,000 concurrent signed webhooks over three instances: nothing committed i
   })
 
   await t.test('a burst while the events table is locked for 2.5 s', async (t) => {
-    const list = events('b')
+    const list = events('b', LOCKED_BURST)
     const locker = await sql(t)
     await locker.query('LOCK TABLES webhook_events WRITE')
     const sending = burst(list)
