@@ -11,7 +11,7 @@ const categories: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['catalog'],
       summary: 'Products per category for storefront filters (optionally for a search and a price range), cached in Redis',
       description: 'Exact counts for the catalog version they were computed under. Example: ' +
-        '`GET /api/categories?q=organic%20tom&maxPrice=100` → `{"data":[{"category":"vegetables","count":1830}]}`.',
+        '`GET /api/categories?q=organic%20tom` → `{"data":[{"category":"condiments","count":853},{"category":"vegetables","count":395}]}`.',
       querystring: CategoryQuery,
       response: { 200: CategoryCounts, 304: NotModified, 400: Problem, 503: Problem }
     }
