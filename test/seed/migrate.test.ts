@@ -54,7 +54,8 @@ test('migrate is safe when several processes start at once', async (t) => {
   const applied = results.flatMap((r) => r.applied)
   t.equal(applied.length, new Set(applied).size, 'each migration applied exactly once')
   const [[count]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${DB}_c.schema_migrations`)
-  t.equal(Number(count.n), results[0].current)
+  // One row per applied file (versions need not be contiguous while numbers are reserved).
+  t.equal(Number(count.n), applied.length)
   await conn.query(`DROP DATABASE ${DB}_c`)
 })
 
