@@ -304,7 +304,7 @@ test('no SQL text is built from values: every interpolation into SQL has been re
     // column names from the SORT_INDEX map, WHERE fragments with `?` placeholders, fixed keywords
     'src/lib/search-sql.ts': [
       'i', 'MAX_EXPANSIONS + 1', "e.words.map(() => '?').join(', ')", "wordCondition('x', c, params)",
-      'index', 'col', 'distinct', 'hint', 'rowOrder', "where.join(' AND ')", "order('')", "order('k.')",
+      'index', 'col', 'distinct', 'hint', 'orderBy', "where.join(' AND ')", "order('')", "order('k.')",
       "parts.join(' UNION ')", 'keys', 'count'
     ]
   }
