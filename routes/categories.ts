@@ -13,7 +13,7 @@ const categories: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'listCategories',
       summary: 'Products per category for storefront filters (optionally for a search and a price range), cached in Redis',
       description: 'Exact counts for the catalog version they were computed under. Example: ' +
-        '`GET /api/categories?q=organic%20tom&maxPrice=100` → `{"data":[{"category":"vegetables","count":1830}]}`.',
+        '`GET /api/categories?q=organic%20tom` → `{"data":[{"category":"condiments","count":853},{"category":"vegetables","count":395}]}`.',
       querystring: CategoryQuery,
       response: {
         200: documented(CategoryCounts, 'Products per category', { ...CACHE_HEADERS, ...X_CACHE_HEADER }),

@@ -170,7 +170,9 @@ export function searchPageStatement (input: SearchPageInput): Statement {
     params.push(limit)
     const hint = ordered ? ` FORCE INDEX (${index})` : ''
     const distinct = ordered ? '' : 'DISTINCT '
-    return `SELECT ${distinct}w.product_id, w.${col} AS sort_value FROM product_words w${hint} WHERE ${where.join(' AND ')} ORDER BY ${rowOrder} LIMIT ?`
+    // With DISTINCT the order names the selected columns (MySQL 8 insists on it).
+    const orderBy = ordered ? rowOrder : order('')
+    return `SELECT ${distinct}w.product_id, w.${col} AS sort_value FROM product_words w${hint} WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`
   }
 
   const params: string[] = []
