@@ -7,6 +7,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { Problem } from '../src/schemas/problem.js'
+import { SHARED_SCHEMAS } from '../src/schemas/index.js'
+import { sharedSchemas } from '../src/lib/openapi-refs.js'
 import { UNSHED_ROUTES } from './operations.js'
 
 declare module 'fastify' {
@@ -81,10 +83,29 @@ const RateLimited = {
 
 const Unexpected = { ...Problem, description: 'Unexpected error (application/problem+json); details are logged with the request id, never sent' }
 
+const RETRY_AFTER = { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' } }
+
 const Overloaded = {
   ...Problem,
   description: 'The service is overloaded or a dependency is unavailable (application/problem+json)',
-  headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' } }
+  headers: RETRY_AFTER
+}
+
+/** Set on every response by plugins/operations.ts: the caller's own id, or one generated. */
+const REQUEST_ID = { 'x-request-id': { type: 'string', description: 'The request id (the caller\'s `x-request-id`, or a generated UUID); logs carry it' } }
+
+/** Descriptions of the responses a route declares without one. */
+const STATUS_DESCRIPTIONS: Record<string, string> = {
+  200: 'OK',
+  304: 'Not Modified: the representation matches `if-none-match`; no body',
+  400: 'Invalid request: the detail names the parameter (application/problem+json)',
+  401: 'Missing or invalid signature (application/problem+json)',
+  404: 'Not found (application/problem+json)',
+  409: 'Conflict (application/problem+json)',
+  413: 'Body too large (application/problem+json)',
+  415: 'Unsupported content type (application/problem+json)',
+  502: 'An upstream party failed (application/problem+json)',
+  503: 'A dependency is unavailable; retry after `retry-after` seconds (application/problem+json)'
 }
 
 type ResponseMap = Record<string, Record<string, unknown>>
@@ -101,14 +122,31 @@ function documentRoute (schema: FastifySchema | undefined, route: RouteOptions):
   const response: ResponseMap = {}
   for (const [status, body] of Object.entries(declared)) {
     const headers = body.headers as Record<string, unknown> | undefined
-    response[status] = limited && !status.startsWith('4') && !status.startsWith('5')
-      ? { ...body, headers: { ...RATE_LIMIT_HEADERS, ...headers } }
-      : body
+    const error = status.startsWith('4') || status.startsWith('5')
+    // A bare Problem says only what a problem is: the status code says more.
+    const described = body !== (Problem as unknown) && typeof body.description === 'string'
+    response[status] = {
+      ...body,
+      description: described ? body.description : STATUS_DESCRIPTIONS[status] ?? body.description,
+      headers: { ...(limited && !error ? RATE_LIMIT_HEADERS : {}), ...(status === '503' ? RETRY_AFTER : {}), ...headers }
+    }
   }
   if (limited) response['429'] ??= RateLimited
   if (!UNSHED_ROUTES.includes(route.url)) response['503'] ??= Overloaded
   response['500'] ??= Unexpected
+  for (const [status, body] of Object.entries(response)) {
+    response[status] = { ...body, headers: { ...REQUEST_ID, ...(body.headers as Record<string, unknown> | undefined) } }
+  }
   return { ...schema, response }
+}
+
+/** The route's schema as the document shows it: shared shapes replaced by references. */
+function referShared (schema: FastifySchema, refer: ReturnType<typeof sharedSchemas>['refer']): FastifySchema {
+  const response: ResponseMap = {}
+  for (const [status, body] of Object.entries((schema.response ?? {}) as ResponseMap)) {
+    response[status] = refer(body, { response: true }) as Record<string, unknown>
+  }
+  return { ...schema, ...(schema.body !== undefined ? { body: refer(schema.body) } : {}), response }
 }
 
 /**
@@ -123,8 +161,10 @@ function finishDocument (document: Record<string, unknown>): Record<string, unkn
       for (const tag of operation.tags ?? []) used.add(tag)
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         const content = response.content as Record<string, unknown> | undefined
-        if (Number(status.slice(0, 1)) >= 4 && content?.['application/json'] !== undefined && content['application/problem+json'] === undefined) {
-          response.content = { 'application/problem+json': content['application/json'] }
+        // Whatever a route produces when it succeeds (JSON, Prometheus text), errors are problems.
+        const media = content === undefined ? undefined : content['application/json'] ?? Object.values(content)[0]
+        if (Number(status.slice(0, 1)) >= 4 && media !== undefined && content?.['application/problem+json'] === undefined) {
+          response.content = { 'application/problem+json': media }
         }
       }
     }
@@ -143,8 +183,23 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   const hiddenByPrefix = (url: string): boolean =>
     url.startsWith(opts.routePrefix) || opts.hiddenPrefixes.some((p) => url.startsWith(p))
 
+  // The shared shapes, named: `components.schemas` of the document, referenced wherever a
+  // route's schema uses one of them.
+  const shared = sharedSchemas(SHARED_SCHEMAS)
+  for (const schema of shared.registered) fastify.addSchema(schema)
+
   fastify.decorate('routeInventory', inventory)
+  /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
+  let documentText: string | undefined
   fastify.addHook('onRoute', (route) => {
+    // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
+    // `/docs/json` requests would keep the event loop busy with it. Serve one string instead.
+    if (route.url === `${opts.routePrefix}/json` && [route.method].flat().includes('GET')) {
+      route.handler = async function documentJson (_request, reply) {
+        documentText ??= JSON.stringify(fastify.swagger())
+        return await reply.type('application/json; charset=utf-8').send(documentText)
+      }
+    }
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue
       inventory.push({ method, url: route.url, hidden: route.schema?.hide === true || hiddenByPrefix(route.url) })
@@ -163,9 +218,13 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
       },
       tags: TAGS
     },
+    // Shared schemas are listed under their own name (their `$id`) rather than `def-<n>`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    },
     transform: ({ schema, url, route }) => ({
       url,
-      schema: hiddenByPrefix(url) ? { ...schema, hide: true } : documentRoute(schema, route)
+      schema: hiddenByPrefix(url) ? { ...schema, hide: true } : referShared(documentRoute(schema, route), shared.refer)
     }),
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject

@@ -1,20 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
 import { Problem } from '../src/schemas/problem.js'
+import { Health, Ready } from '../src/schemas/health.js'
+import { documented } from '../src/schemas/openapi.js'
 import { DatabaseUnavailableError, type ProblemExtras } from '../src/lib/errors.js'
-
-const Health = Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] })
-const Ready = Type.Object({
-  status: Type.Literal('ready'),
-  mysql: Type.Literal('up'),
-  redis: Type.Union([Type.Literal('up'), Type.Literal('down')])
-}, { examples: [{ status: 'ready', mysql: 'up', redis: 'up' }] })
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
     logLevel: 'warn',
     config: { rateLimit: false },
-    schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: Health } }
+    schema: {
+      tags: ['operations'],
+      operationId: 'getHealth',
+      summary: 'Liveness: the process runs',
+      description: 'Always 200 while the process can answer; not rate limited. Use it as the liveness probe.',
+      response: { 200: documented(Health, 'The process is alive') }
+    }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/ready', {
@@ -22,13 +22,20 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { rateLimit: false },
     schema: {
       tags: ['operations'],
+      operationId: 'getReady',
       summary: 'Readiness: 200 while MySQL answers; Redis is reported but not required',
-      response: { 200: Ready, 503: Problem }
+      description: 'Use it as the readiness probe: 503 while MySQL does not answer. Not rate limited.',
+      response: {
+        200: documented(Ready, 'Ready: MySQL answers'),
+        503: documented(Problem, 'Not ready: MySQL does not answer; the problem carries `mysql` and `redis` (application/problem+json)')
+      }
     }
   }, async () => {
     const [mysqlUp, redisUp] = await Promise.all([
       fastify.db.ping().then(() => true, () => false),
-      fastify.redis.ping().then(() => true, () => false)
+      // Through the shared health state: while Redis is being skipped it is reported down at
+      // once, instead of every probe waiting for a command timeout.
+      fastify.redisHealth.run(async () => await fastify.redis.ping()).then(() => true, () => false)
     ])
     const redis = redisUp ? 'up' as const : 'down' as const
     if (!mysqlUp) {

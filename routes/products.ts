@@ -3,6 +3,7 @@ import Type from 'typebox'
 import { Problem } from '../src/schemas/problem.js'
 import { pageOf } from '../plugins/page-cache.js'
 import { Product, ProductListQuery, ProductPage, ProductParams } from '../src/schemas/product.js'
+import { CACHE_HEADERS, X_CACHE_HEADER, documented } from '../src/schemas/openapi.js'
 
 const NotModified = Type.Null({ description: 'Not Modified: the representation matches If-None-Match; no body' })
 
@@ -10,22 +11,44 @@ const products: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/products', {
     schema: {
       tags: ['catalog'],
+      operationId: 'listProducts',
       summary: 'A page of products: keyset pagination with filters and sorts, cached in Redis',
+      description: 'Follow `nextCursor` (with the same filters and sort) to visit every matching product exactly once, ' +
+        'in order, at any depth; it is null on the last page. Pages are cached under the catalog version and validated ' +
+        'with `etag` / `if-none-match`.',
       querystring: ProductListQuery,
-      response: { 200: ProductPage, 304: NotModified, 400: Problem, 503: Problem }
+      response: {
+        200: documented(ProductPage, 'A page of products', { ...CACHE_HEADERS, ...X_CACHE_HEADER }),
+        304: documented(NotModified, 'Not Modified: the page matches `if-none-match`; no body', { ...CACHE_HEADERS, ...X_CACHE_HEADER }),
+        400: Problem,
+        503: Problem
+      }
+    },
+    // A page this process answered for this very URL under the current catalog version is
+    // sent before validation: no parsing, no Redis, no MySQL. (The URL was valid when it was
+    // answered; the rate limit and every onRequest hook have already run.)
+    preValidation: async (request, reply) => {
+      const remembered = fastify.pageCache.recall(request.url)
+      if (remembered !== undefined) return fastify.pageCache.send(request, reply, remembered, 'HIT', 'memory')
     }
   }, async (request, reply) => {
-    const { page, cache } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)))
-    reply.header('x-cache', cache)
-    return fastify.pageCache.send(request, reply, page)
+    const { page, cache, tier } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)), request.url)
+    return fastify.pageCache.send(request, reply, page, cache, tier)
   })
 
   fastify.get('/api/products/:id', {
     schema: {
       tags: ['catalog'],
+      operationId: 'getProduct',
       summary: 'One product',
       params: ProductParams,
-      response: { 200: Product, 304: NotModified, 400: Problem, 404: Problem, 503: Problem }
+      response: {
+        200: documented(Product, 'The product', CACHE_HEADERS),
+        304: documented(NotModified, 'Not Modified: the product matches `if-none-match`; no body', CACHE_HEADERS),
+        400: Problem,
+        404: Problem,
+        503: Problem
+      }
     }
   }, async (request, reply) => {
     const product = await fastify.catalog.byId(request.params.id)

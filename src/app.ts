@@ -19,6 +19,7 @@ import webhookIdempotency, { webhookIdempotencyOptions } from '../plugins/webhoo
 
 import healthRoutes from '../routes/health.js'
 import productRoutes from '../routes/products.js'
+import categoryRoutes from '../routes/categories.js'
 import authRoutes from '../routes/auth.js'
 import externalRoutes from '../routes/external.js'
 import webhookRoutes from '../routes/webhooks.js'
@@ -81,6 +82,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     // Routing errors and HTTP the parser refuses leave as problem+json too.
     frameworkErrors,
     clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; let it through
+    // to plugins/errors.ts, which refuses it with a problem+json 400.
+    http: { requireHostHeader: false },
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
@@ -91,12 +95,13 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // What every other part relies on.
   await app.register(errors)
+  // Before every plugin that adds routes, so that the document and the route inventory see them all.
+  await app.register(docs, docsOptions(config))
   await app.register(metrics)
   await app.register(mysql, mysqlOptions(config))
   await app.register(redis, redisOptions(config))
   await app.register(operations, operationsOptions(config))
   await app.register(rateLimit, rateLimitOptions(config))
-  await app.register(docs, docsOptions(config))
 
   // Domain plugins, each decorated onto the instance.
   await app.register(pageCache, pageCacheOptions(config))
@@ -109,6 +114,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Routes: HTTP only, one module per resource.
   await app.register(healthRoutes)
   await app.register(productRoutes)
+  await app.register(categoryRoutes)
   await app.register(authRoutes)
   await app.register(externalRoutes)
   await app.register(webhookRoutes)

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import type mysql from 'mysql2/promise'
-import { seedCatalog, runSeed, seedIfEmpty, parseIndexClauses, type SeedOptions } from '../../seed/seeder.js'
+import { seedCatalog, runSeed, seedIfEmpty, parseIndexClauses, progressLines, PROGRESS_LINE_INTERVAL_MS, type SeedOptions } from '../../seed/seeder.js'
 import { parseSeedArgs, UsageError } from '../../seed/seed-cli.js'
 import { CATEGORY_SLUGS, CREATED_SPAN_MS, SEEDED_REFERENCE_TIME } from '../../seed/data.js'
 import { CATALOG_VERSION_KEY } from '../../src/lib/catalog-version.js'
@@ -201,6 +201,49 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   t.equal(report.inserted, 2000)
 })
 
+test('progress lines are paced: none before the first interval, then at most one per interval', async (t) => {
+  let now = 0
+  const written: string[] = []
+  const lines = progressLines(1_000_000, (line) => written.push(line), 5000, () => now)
+  now = 1000; lines.update(50_000)
+  t.same(written, [], 'nothing within the first interval (a short run prints only its summary)')
+  now = 5000; lines.update(250_000)
+  now = 6000; lines.update(300_000)
+  now = 10_000; lines.update(500_000)
+  t.same(written, [
+    'seeding: 250,000/1,000,000 rows (25%), 50,000 rows/s, ETA 15 s, 5.0 s elapsed',
+    'seeding: 500,000/1,000,000 rows (50%), 50,000 rows/s, ETA 10 s, 10.0 s elapsed'
+  ])
+  now = 20_000; lines.update(1_000_000); lines.phase('index')
+  t.equal(written.at(-1), 'seeding: 1,000,000 rows loaded in 20.0 s; building indexes...')
+  t.equal(PROGRESS_LINE_INTERVAL_MS, 5000, 'a line every 5 s by default')
+
+  const quick: string[] = []
+  const short = progressLines(100, (line) => quick.push(line), 5000, () => 10)
+  short.update(100); short.phase('index')
+  t.same(quick, [], 'a load shorter than one interval prints no progress at all')
+})
+
+test('runSeed writes progress lines to stdout when it is not a terminal, and none when it is', async (t) => {
+  await prepareDatabase()
+  const out = sink()
+  const err = sink()
+  await runSeed(config, { count: 3000, reset: true, seed: 'lines' }, { out, err, progressIntervalMs: 0 })
+  const written = out.text.trimEnd().split('\n')
+  const progress = written.filter((l) => /^seeding: [\d,]+\/3,000 rows \(\d+%\), [\d,]+ rows\/s, ETA (\d+ s|unknown), [\d.]+ s elapsed$/.test(l))
+  t.ok(progress.length >= 2, `several progress lines (${progress.length})`)
+  const counts = progress.map((l) => Number(/^seeding: ([\d,]+)/.exec(l)?.[1].replace(/,/g, '')))
+  t.same(counts, [...counts].sort((a, b) => a - b), 'rows only go up')
+  t.equal(counts.at(-1), 3000, 'the last one reports every row')
+  t.ok(written.some((l) => /^seeding: 3,000 rows loaded in [\d.]+ s; building indexes\.\.\.$/.test(l)), 'the index build is announced')
+  t.match(written.at(-1), /^seeded 3,000 products/, 'the summary comes last')
+  t.equal(err.text, '', 'stderr (not a terminal) gets no bar')
+
+  const terminal = Object.assign(sink(), { isTTY: true })
+  await runSeed(config, { count: 500, reset: true, seed: 'tty' }, { out: terminal, err: sink(), progressIntervalMs: 0 })
+  t.match(terminal.text, /^seeded 500 products[^\n]*\n$/, 'a terminal on stdout gets only the summary')
+})
+
 test('runSeed warns and succeeds when Redis is down', async (t) => {
   await prepareDatabase()
   const conn = await sql(t)
@@ -257,7 +300,7 @@ test('parseSeedArgs reads --count, --reset and --seed and rejects bad values', a
   t.throws(() => parseSeedArgs(['--count', 'abc']), { message: '--count must be a whole number from 0 to 100,000,000 (got "abc")' })
 })
 
-test('the CLI seeds, quietly when not on a terminal, and bumps the version', async (t) => {
+test('the CLI seeds, with no bar when not on a terminal, and bumps the version', async (t) => {
   await prepareDatabase()
   const conn = await sql(t)
   const redis = redisClient(t)
