@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
 import type { Db, Row } from './mysql.js'
-import type { CachedPage, CacheResult, PageCache } from './page-cache.js'
+import type { PageCache, PageLookup } from './page-cache.js'
 import type { Product, ProductListQuery, ProductPage } from '../src/schemas/product.js'
 import { NotFoundError } from '../src/lib/errors.js'
 import { encodeCursor, sortColumn } from '../src/lib/cursor.js'
@@ -26,8 +26,9 @@ export interface Catalog {
    * One page of the list, as finished JSON text with its ETag, through the page cache.
    * `serialize` turns the page into the response bytes (the route's response schema).
    * Throws a 400 error for bad prices or a bad cursor before touching Redis or MySQL.
+   * `alias` (the request URL) also files the page in memory for `pageCache.recall`.
    */
-  list: (query: ProductListQuery, serialize: (page: ProductPage) => string) => Promise<{ page: CachedPage, cache: CacheResult }>
+  list: (query: ProductListQuery, serialize: (page: ProductPage) => string, alias?: string) => Promise<PageLookup>
   /** One page straight from MySQL (no cache): the list path's database half. */
   page: (query: ProductListQuery) => Promise<ProductPage>
   /** One product; throws a 404 error when there is none with this id. */
@@ -83,10 +84,10 @@ export function createCatalog (db: Db, pageCache?: PageCache): Catalog {
   return {
     get queries () { return queries },
 
-    async list (query, serialize) {
+    async list (query, serialize, alias) {
       if (pageCache === undefined) throw new Error('catalog.list needs the page cache')
       const q = normaliseListQuery(query)
-      return await pageCache.get(canonicalQuery(q), async () => serialize(await loadPage(q)))
+      return await pageCache.get(canonicalQuery(q), async () => serialize(await loadPage(q)), alias)
     },
 
     async page (query) {

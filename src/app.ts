@@ -78,6 +78,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     // Routing errors and HTTP the parser refuses leave as problem+json too.
     frameworkErrors,
     clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; let it through
+    // to plugins/errors.ts, which refuses it with a problem+json 400.
+    http: { requireHostHeader: false },
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,

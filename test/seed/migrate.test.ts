@@ -1,9 +1,10 @@
 import { test } from 'tap'
 import mysql from 'mysql2/promise'
 import { migrate, splitStatements } from '../../seed/migrate.js'
-import { MYSQL_BASE, TEST_DB } from '../helper.js'
+import { MYSQL_BASE, TEST_DB, ownDatabase } from '../helper.js'
 
-const DB = `${TEST_DB}_runs`
+const DB = ownDatabase(`${TEST_DB}_runs`)
+ownDatabase(`${DB}_c`)
 const url = `${MYSQL_BASE}/${DB}`
 
 async function admin (): Promise<mysql.Connection> {
