@@ -136,7 +136,6 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   })
 
   const counters = new Set<LeasedWindowCounter>()
-  // eslint-disable-next-line no-new
   new Gauge({
     name: 'rate_limit_tracked_clients',
     help: 'Client windows held in memory by the rate limiter (leased counting)',
