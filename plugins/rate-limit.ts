@@ -4,7 +4,6 @@ import createError from '@fastify/error'
 import { Counter, Gauge } from 'prom-client'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
-import { RedisSkippedError } from '../src/lib/redis-health.js'
 import { LeasedWindowCounter, type LeaseReply } from '../src/lib/rate-limit-lease.js'
 
 export interface RateLimitOptions {
@@ -171,7 +170,9 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
         ([current, ttl]) => { callback(null, { current, ttl }) },
         (err: Error) => {
           failedOpen.inc()
-          if (!(err instanceof RedisSkippedError)) storeFailed(err)
+          // Skipped (another caller found Redis failing) or failed here: either way requests
+          // pass unchecked, which the (rate-limited) warning reports.
+          storeFailed(err)
           callback(err)
         }
       )
@@ -199,7 +200,7 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
           const [total, ttlMs] = await health.run(async () => await leaseCommand(this.prefix + key, units, windowMs))
           return { total, ttlMs }
         } catch (err) {
-          if (!(err instanceof RedisSkippedError)) storeFailed(err as Error)
+          storeFailed(err as Error)
           throw err
         }
       }
