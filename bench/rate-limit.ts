@@ -82,7 +82,8 @@ export async function benchRateLimit (opts: RateLimitBenchOptions = {}): Promise
     RATE_LIMIT_MAX: '1000000000',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
-    CACHE_TTL_SECONDS: '600'
+    CACHE_TTL_SECONDS: '600',
+    SANDBOX_SUPPLIER: 'true'
   }
   const variants = ['per-request', 'leased'] as const
   const services: Record<string, Service> = {}
