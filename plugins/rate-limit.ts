@@ -135,7 +135,6 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   })
 
   const counters = new Set<LeasedWindowCounter>()
-  // eslint-disable-next-line no-new
   new Gauge({
     name: 'rate_limit_tracked_clients',
     help: 'Client windows held in memory by the rate limiter (leased counting)',
@@ -171,6 +170,8 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
         ([current, ttl]) => { callback(null, { current, ttl }) },
         (err: Error) => {
           failedOpen.inc()
+          // Skipped (another caller found Redis failing) or failed here: either way requests
+          // pass unchecked, which the (rate-limited) warning reports.
           storeFailed(err)
           callback(err)
         }
