@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 
 # ---- build: full dependency tree, compile TypeScript to dist/ ----
-FROM node:22-bookworm-slim AS build
+# Node 24 LTS (.nvmrc); the suite runs on it in CI as well as on Node 20.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,10 +14,13 @@ COPY seed ./seed
 RUN npm run build
 
 # ---- runtime: production dependencies only, non-root ----
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
+# The commit reported by farmlokal_build_info: docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .
+ARG GIT_COMMIT=unknown
 ENV NODE_ENV=production \
     PORT=3000 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    GIT_COMMIT=$GIT_COMMIT
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -28,4 +32,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # node directly (not npm) so SIGTERM reaches the process and graceful shutdown runs.
-CMD ["node", "dist/src/server.js"]
+# telemetry.js starts OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set and returns at once
+# otherwise.
+CMD ["node", "--import", "./dist/src/telemetry.js", "dist/src/server.js"]

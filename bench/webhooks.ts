@@ -4,7 +4,11 @@
 //
 //   npx tsx bench/webhooks.ts --url http://127.0.0.1:3106 [--duration 10] [--connections 50]
 //                             [--orders 10000] [--secret whsec_…]   (or WEBHOOK_SECRET in the env)
-//                             [--only new|duplicate]
+//                             [--only new|duplicate] [--rounds 1]
+//
+// Side by side: give --url several times (e.g. the previous build and this one, each started on
+// its own port and database); the scenarios then run against each in turn, round after round,
+// so that both see the same machine load, and one table lists every round.
 //
 // The service's rate limit applies to the webhook routes: start it with a RATE_LIMIT_MAX far above
 // the request count (e.g. RATE_LIMIT_MAX=100000000), or the figures measure 429 answers.
@@ -132,7 +136,8 @@ export async function benchWebhooks (options: WebhookBenchOptions): Promise<Webh
 async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
-      url: { type: 'string' },
+      url: { type: 'string', multiple: true },
+      rounds: { type: 'string', default: '1' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       orders: { type: 'string', default: '10000' },
@@ -140,19 +145,25 @@ async function main (): Promise<void> {
       only: { type: 'string' }
     }
   })
-  if (values.url === undefined) {
-    console.error('usage: npx tsx bench/webhooks.ts --url http://127.0.0.1:PORT [--duration 10] [--connections 50] [--orders 10000] [--secret whsec_…] [--only new|duplicate]')
+  if (values.url === undefined || values.url.length === 0) {
+    console.error('usage: npx tsx bench/webhooks.ts --url http://127.0.0.1:PORT [--url …] [--rounds 1] [--duration 10] [--connections 50] [--orders 10000] [--secret whsec_…] [--only new|duplicate]')
     process.exit(1)
   }
   const secret = values.secret ?? process.env.WEBHOOK_SECRET
-  const rows = await benchWebhooks({
-    url: values.url,
-    duration: Number(values.duration),
-    connections: Number(values.connections),
-    orders: Number(values.orders),
-    ...(values.only === 'new' || values.only === 'duplicate' ? { scenarios: [values.only] } : {}),
-    ...(secret !== undefined && secret !== '' ? { secret } : {})
-  })
+  const rows: Array<WebhookBenchRow & { url: string, round: number }> = []
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const url of values.url) {
+      const measured = await benchWebhooks({
+        url,
+        duration: Number(values.duration),
+        connections: Number(values.connections),
+        orders: Number(values.orders),
+        ...(values.only === 'new' || values.only === 'duplicate' ? { scenarios: [values.only] } : {}),
+        ...(secret !== undefined && secret !== '' ? { secret } : {})
+      })
+      rows.push(...measured.map((row) => ({ round, url, ...row })))
+    }
+  }
   console.table(rows)
 }
 

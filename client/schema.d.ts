@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Products per category for storefront filters (optionally for a search and a price range), cached in Redis
+         * @description Exact counts for the catalog version they were computed under. Example: `GET /api/categories?q=organic%20tom&maxPrice=100` → `{"data":[{"category":"vegetables","count":1830}]}`.
+         */
+        get: operations["listCategories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{orderId}": {
         parameters: {
             query?: never;
@@ -470,6 +490,159 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listCategories: {
+        parameters: {
+            query?: {
+                /** @description Highest price, inclusive; a plain non-negative decimal number (digits with an optional fraction, e.g. 12.50) */
+                maxPrice?: string;
+                /** @description Lowest price, inclusive; a plain non-negative decimal number (digits with an optional fraction, e.g. 12.50) */
+                minPrice?: string;
+                /** @description Count only products matching this search (same rules as `q` of GET /api/products) */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Products per category */
+            200: {
+                headers: {
+                    /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
+                    "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
+                    /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
+                    etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
+                    /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
+                    "x-cache"?: string;
+                    /** @description On a `HIT`: `memory` (this instance) or `redis` (shared) */
+                    "x-cache-tier"?: string;
+                    /** @description Requests allowed per window for this client IP */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "category": "dairy",
+                     *           "count": 49811
+                     *         },
+                     *         {
+                     *           "category": "fruits",
+                     *           "count": 49876
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description One entry per category with at least one matching product, ordered by category */
+                        data: {
+                            /** @example fruits */
+                            category: string;
+                            /**
+                             * @description Products of this category matching the query
+                             * @example 49876
+                             */
+                            count: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not Modified: the counts match `if-none-match`; no body */
+            304: {
+                headers: {
+                    /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
+                    "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
+                    /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
+                    etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
+                    /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
+                    "x-cache"?: string;
+                    /** @description On a `HIT`: `memory` (this instance) or `redis` (shared) */
+                    "x-cache-tier"?: string;
+                    /** @description Requests allowed per window for this client IP */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the detail names the parameter (application/problem+json) */
+            400: {
+                headers: {
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    /** @description Requests allowed per window for this client IP */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (application/problem+json); details are logged with the request id, never sent */
+            500: {
+                headers: {
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after `retry-after` seconds (application/problem+json) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    /** @description The request id (the caller's `x-request-id`, or a generated UUID); logs carry it */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOrder: {
         parameters: {
             query?: never;
@@ -579,8 +752,10 @@ export interface operations {
                 maxPrice?: string;
                 /** @description Lowest price, inclusive; a plain non-negative decimal number (digits with an optional fraction, e.g. 12.50) */
                 minPrice?: string;
-                /** @description Sort order; ties broken by id in the same direction */
-                sort?: "id" | "-id" | "price" | "-price" | "createdAt" | "-createdAt";
+                /** @description Full-text search over the product name, case-insensitive. Every word of 3 or more letters/digits must appear in the name as a whole word, except the last word, which also matches as a prefix (type-ahead: `organic tom` finds "Organic Tomatoes 1kg"). Shorter words and stop words ("the", "with", ...) are ignored; a `q` with no word left is a 400. Combines with every filter and sort; cursors are bound to it. */
+                q?: string;
+                /** @description Sort order; ties broken by id in the same direction. Default `id`, or `relevance` when `q` is given; `relevance` (best match first: names with the fewest words besides the query's, ties by id ascending) needs `q`. */
+                sort?: "id" | "-id" | "price" | "-price" | "createdAt" | "-createdAt" | "relevance";
             };
             header?: never;
             path?: never;
@@ -593,10 +768,16 @@ export interface operations {
                 headers: {
                     /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
                     "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
                     "x-cache"?: string;
+                    /** @description On a `HIT`: `memory` (this instance) or `redis` (shared) */
+                    "x-cache-tier"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -616,10 +797,16 @@ export interface operations {
                 headers: {
                     /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
                     "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
                     "x-cache"?: string;
+                    /** @description On a `HIT`: `memory` (this instance) or `redis` (shared) */
+                    "x-cache-tier"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -705,8 +892,12 @@ export interface operations {
                 headers: {
                     /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
                     "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -726,8 +917,12 @@ export interface operations {
                 headers: {
                     /** @description `public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>` */
                     "cache-control"?: string;
+                    /** @description `br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise */
+                    "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description `accept-encoding`: the representation depends on it */
+                    vary?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */

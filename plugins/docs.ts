@@ -189,7 +189,17 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   for (const schema of shared.registered) fastify.addSchema(schema)
 
   fastify.decorate('routeInventory', inventory)
+  /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
+  let documentText: string | undefined
   fastify.addHook('onRoute', (route) => {
+    // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
+    // `/docs/json` requests would keep the event loop busy with it. Serve one string instead.
+    if (route.url === `${opts.routePrefix}/json` && [route.method].flat().includes('GET')) {
+      route.handler = async function documentJson (_request, reply) {
+        documentText ??= JSON.stringify(fastify.swagger())
+        return await reply.type('application/json; charset=utf-8').send(documentText)
+      }
+    }
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue
       inventory.push({ method, url: route.url, hidden: route.schema?.hide === true || hiddenByPrefix(route.url) })

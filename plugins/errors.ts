@@ -173,6 +173,16 @@ async function errors (fastify: FastifyInstance) {
     return sendProblem(request, reply, plan.status, plan.detail, { type: plan.type, extra: plan.extra })
   })
 
+  // HTTP/1.1 requires a Host header (RFC 9112 §3.2): a request without one is refused before
+  // any other hook or route sees it (HTTP/1.0 may leave it out).
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.headers.host !== undefined) return
+    const { httpVersionMajor, httpVersionMinor } = request.raw
+    if (httpVersionMajor !== 1 || httpVersionMinor < 1) return
+    reply.header('connection', 'close')
+    return sendProblem(request, reply, 400, 'An HTTP/1.1 request must carry a Host header.', { type: PROBLEM_BASE + 'missing-host' })
+  })
+
   fastify.setNotFoundHandler(function notFound (request, reply) {
     return sendProblem(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, {
       type: PROBLEM_BASE + 'route-not-found'

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import metrics from 'fastify-metrics'
-import promClient, { Registry } from 'prom-client'
+import promClient, { Gauge, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { buildInfo } from '../src/lib/build-info.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,6 +23,28 @@ export const NOT_FOUND_ROUTE = '__not_found__'
  */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/** How long one rendering of /metrics is served to every scrape (ms). */
+export const METRICS_REUSE_MS = 1000
+
+/**
+ * Renders at most once per `reuseMs`: concurrent callers share the rendering in progress, and
+ * later ones reuse its text until it is `reuseMs` old. A flood of scrapes therefore costs one
+ * rendering per second, not one per scrape. A failed rendering is not kept.
+ */
+export function sharedRendering (render: () => Promise<string>, reuseMs: number = METRICS_REUSE_MS, now: () => number = Date.now): () => Promise<string> {
+  let current: Promise<string> | undefined
+  let startedAt = 0
+  return async () => {
+    if (current === undefined || now() - startedAt >= reuseMs) {
+      startedAt = now()
+      const rendering = render()
+      current = rendering
+      rendering.catch(() => { if (current === rendering) current = undefined })
+    }
+    return await current
+  }
+}
+
 /** The route template (`/api/products/:id`), never the raw URL: bounded label cardinality. */
 function routeLabel (request: FastifyRequest): string {
   if (request.is404) return NOT_FOUND_ROUTE
@@ -32,7 +55,8 @@ function routeLabel (request: FastifyRequest): string {
  * Prometheus metrics: default process metrics and the `http_request_duration_seconds`
  * histogram (method, route template, status_code), served with every metric other plugins
  * register in `fastify.metricsRegistry` at `GET /metrics`. The scrape itself is neither
- * measured, logged (below warn), rate limited nor documented.
+ * measured, logged (below warn), rate limited nor documented; it is rendered at most once per
+ * second whatever the number of scrapers (a scrape sees figures at most 1 s old).
  */
 async function metricsPlugin (fastify: FastifyInstance) {
   const registry = new Registry()
@@ -55,6 +79,14 @@ async function metricsPlugin (fastify: FastifyInstance) {
       }
     }
   })
+  // Which build runs where: one series of value 1 (joined onto other series in dashboards).
+  new Gauge({
+    name: 'farmlokal_build_info',
+    help: 'The running build: package version, git commit and Node version; always 1',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers: [registry]
+  }).set(buildInfo(), 1)
+  const render = sharedRendering(async () => await registry.metrics())
   fastify.get('/metrics', {
     logLevel: 'warn',
     exposeHeadRoute: false,
@@ -79,7 +111,7 @@ async function metricsPlugin (fastify: FastifyInstance) {
     }
   }, async (_request, reply) => {
     reply.type(registry.contentType).header('cache-control', 'no-store')
-    return await registry.metrics()
+    return await render()
   })
 }
 

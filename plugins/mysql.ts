@@ -33,6 +33,16 @@ export function mysqlOptions (config: Config): MysqlPluginOptions {
 }
 
 export type Row = RowDataPacket
+
+/** The callback-style pool and connection mysql2's promise pool wraps. */
+interface CoreConnection {
+  execute: (sql: string, params: unknown[], cb: (err: Error | null | undefined, rows: unknown) => void) => void
+  release: () => void
+  destroy: () => void
+}
+interface CorePool {
+  getConnection: (cb: (err: Error | null | undefined, conn: CoreConnection) => void) => void
+}
 export type Params = Array<string | number | bigint | Date | null | Buffer>
 
 export interface Db {
@@ -165,13 +175,47 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
     }
   }
 
+  /**
+   * One prepared statement within the deadline, on the callback pool under the promise pool:
+   * the busiest call of the service (every uncached page) makes no promise wrapper, captures no
+   * stack and arms one timer. Past the deadline the connection is destroyed, as above; a
+   * connection handed over after the deadline goes back to the pool unused.
+   */
+  function execute<T> (pool: MySQLPromisePool, sql: string, params: Params): Promise<T> {
+    const core = (pool.pool as unknown as { pool: CorePool }).pool
+    return new Promise<T>((resolve, reject) => {
+      let conn: CoreConnection | undefined
+      let settled = false
+      const timer = setTimeout(() => {
+        settled = true
+        conn?.destroy()
+        reject(withRetryAfter(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), 1))
+      }, timeoutMs)
+      const fail = (err: unknown): void => {
+        settled = true
+        clearTimeout(timer)
+        reject(isUnavailable(err) ? unavailable(err) : err)
+      }
+      core.getConnection((err, c) => {
+        if (settled) { if (err == null) c.release(); return }
+        if (err != null) { fail(err); return }
+        conn = c
+        c.execute(sql, params, (err, rows) => {
+          if (settled) return
+          c.release()
+          if (err != null) { fail(err); return }
+          settled = true
+          clearTimeout(timer)
+          resolve(rows as T)
+        })
+      })
+    })
+  }
+
   const db: Db = {
     timeoutMs,
     async query<T extends Row[] | ResultSetHeader = Row[]> (sql: string, params: Params = [], { read = false } = {}) {
-      return await withConnection(read ? fastify.mysqlRead : fastify.mysql, async (conn) => {
-        const [rows] = await conn.execute(sql, params)
-        return rows as T
-      })
+      return await execute<T>(read ? fastify.mysqlRead : fastify.mysql, sql, params)
     },
     async transaction<T> (work: (conn: PoolConnection) => Promise<T>) {
       return await withConnection(fastify.mysql, async (conn) => {

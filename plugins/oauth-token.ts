@@ -10,6 +10,7 @@ import {
   storedToken, type StoredToken
 } from '../src/lib/token-policy.js'
 import { acquireLock, dropTokenIfCurrent, releaseLock } from '../src/lib/token-lock.js'
+import { isRetryableStatus } from '../src/lib/backoff.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -106,6 +107,10 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
   const pollMs = opts.lockPollMs ?? 25
   const defaultExpiresIn = opts.defaultExpiresInSeconds ?? 300
   const redis = fastify.redis
+  // Every Redis call goes through the shared health state: after a failure the token store and
+  // lock are skipped (this process's copy serves) until Redis answers again.
+  const health = fastify.redisHealth
+  const viaHealth = async <T>(command: () => Promise<T>): Promise<T> => await health.run(command)
 
   const agent = new Agent({
     connections: 4,
@@ -165,10 +170,14 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
     }
   }
 
-  function unavailable (endpoint: string, reason: string, status?: number): Error {
+  /**
+   * A failed token request. `transient` marks failures worth retrying after a wait (the
+   * endpoint unreachable or timed out, a 5xx, 408 or 429), as the supplier client does.
+   */
+  function unavailable (endpoint: string, reason: string, status?: number, transient = false): Error {
     failures.inc()
     fastify.log.warn({ tokenEndpoint: loggable(endpoint), status, reason }, 'OAuth token request failed')
-    return new TokenUnavailableError(reason)
+    return Object.assign(new TokenUnavailableError(reason), { transient })
   }
 
   /** One client-credentials request (RFC 6749 §4.4) with client_secret_basic. */
@@ -197,7 +206,7 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
       status = res.statusCode
       if (status < 200 || status >= 300) {
         await res.body.dump().catch(() => {})
-        throw unavailable(url, `the token endpoint answered ${status}`, status)
+        throw unavailable(url, `the token endpoint answered ${status}`, status, isRetryableStatus(status))
       }
       const text = await res.body.text()
       try {
@@ -208,9 +217,9 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
     } catch (err) {
       if (err instanceof TokenUnavailableError) throw err
       if (closing.signal.aborted) throw new TokenUnavailableError('the service is shutting down')
-      if (signal.aborted) throw unavailable(url, `the token endpoint did not answer within ${opts.timeoutMs} ms`)
+      if (signal.aborted) throw unavailable(url, `the token endpoint did not answer within ${opts.timeoutMs} ms`, undefined, true)
       const code = (err as { code?: string }).code ?? (err as Error).name
-      throw unavailable(url, `the token endpoint could not be reached (${code})`)
+      throw unavailable(url, `the token endpoint could not be reached (${code})`, undefined, true)
     }
     const parsed = parseTokenResponse(body, defaultExpiresIn)
     if (typeof parsed === 'string') throw unavailable(url, parsed, status)
@@ -226,7 +235,7 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
     const ttlMs = token.refreshAt - Date.now()
     if (ttlMs < 1) return
     try {
-      await redis.set(keys.token, JSON.stringify(token), 'PX', ttlMs)
+      await viaHealth(async () => await redis.set(keys.token, JSON.stringify(token), 'PX', ttlMs))
     } catch {
       // Redis unavailable: the memory copy serves this process.
     }
@@ -267,21 +276,22 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
     for (;;) {
       let owner: string | undefined
       try {
-        owner = await acquireLock(redis, keys.lock, lockTtlMs)
+        owner = await viaHealth(async () => await acquireLock(redis, keys.lock, lockTtlMs))
       } catch {
         return await withoutRedis()
       }
       if (owner !== undefined) {
         try {
           // Another instance may have stored a token between our read and taking the lock.
-          const current = parseStoredToken(await redis.get(keys.token).catch(() => null))
+          const current = parseStoredToken(await viaHealth(async () => await redis.get(keys.token)).catch(() => null))
           if (isUsable(current, Date.now())) {
             memory = current
             return view(current, 'redis')
           }
           return await fromProvider()
         } finally {
-          await releaseLock(redis, keys.lock, owner).catch(() => false)
+          const held = owner
+          await viaHealth(async () => await releaseLock(redis, keys.lock, held)).catch(() => false)
         }
       }
       if (Date.now() >= deadline) return await fromProvider()
@@ -289,7 +299,7 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
       if (closing.signal.aborted) throw new TokenUnavailableError('the service is shutting down')
       let current: StoredToken | undefined
       try {
-        current = parseStoredToken(await redis.get(keys.token))
+        current = parseStoredToken(await viaHealth(async () => await redis.get(keys.token)))
       } catch {
         return await withoutRedis()
       }
@@ -303,7 +313,7 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
   async function lookUp (): Promise<AccessToken> {
     let cached: StoredToken | undefined
     try {
-      cached = parseStoredToken(await redis.get(keys.token))
+      cached = parseStoredToken(await viaHealth(async () => await redis.get(keys.token)))
     } catch {
       return await withoutRedis()
     }
@@ -330,8 +340,8 @@ async function oauthToken (fastify: FastifyInstance, opts: OauthTokenOptions) {
     generation++
     if (accessToken === undefined || memory?.accessToken === accessToken) memory = undefined
     try {
-      if (accessToken === undefined) await redis.del(keys.token)
-      else await dropTokenIfCurrent(redis, keys.token, accessToken)
+      if (accessToken === undefined) await viaHealth(async () => await redis.del(keys.token))
+      else await viaHealth(async () => await dropTokenIfCurrent(redis, keys.token, accessToken))
     } catch {
       // Redis unavailable: nothing shared to drop; the memory copy is gone already.
     }

@@ -1,106 +1,93 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { LRUCache } from 'lru-cache'
 import { Counter } from 'prom-client'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.js'
 import { CATALOG_VERSION_KEY } from '../src/lib/catalog-version.js'
+import { CachedPage, etagMatches } from '../src/lib/cached-page.js'
+import { negotiate } from '../src/lib/content-encoding.js'
+import { VersionWatch } from '../src/lib/version-watch.js'
+
+export { CachedPage, etagMatches }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Redis cache of finished product pages (JSON text + ETag), with single-flight loads. */
+    /**
+     * Finished pages (JSON text, ETag, compressed variants) in two tiers: this process's
+     * memory, then Redis; single-flight loads; HTTP caching headers when sent.
+     */
     pageCache: PageCache
   }
 }
 
 export interface PageCacheOptions {
   ttlSeconds: number
+  /** Byte budget of the in-process tier (0 turns it off). */
+  memoryBytes?: number
+  /** How often the catalog version is re-read in the background. */
+  versionIntervalMs?: number
+  /** How long a version read stays trusted: the bound on serving a page of an old version. */
+  versionFreshMs?: number
 }
 
 export function pageCacheOptions (config: Config): PageCacheOptions {
   return { ttlSeconds: config.CACHE_TTL_SECONDS }
 }
 
-/** A page as sent: its exact bytes and their strong validator. */
-export interface CachedPage {
-  body: string
-  etag: string
-}
-
-/** HIT: from Redis; MISS: loaded (and stored); BYPASS: Redis unavailable, loaded without it. */
+/** HIT: from memory or Redis; MISS: loaded (and stored); BYPASS: Redis unavailable, loaded without it. */
 export type CacheResult = 'HIT' | 'MISS' | 'BYPASS'
+/** Where a HIT came from (sent as `x-cache-tier`). */
+export type CacheTier = 'memory' | 'redis'
+
+export interface PageLookup {
+  page: CachedPage
+  cache: CacheResult
+  tier?: CacheTier
+}
 
 export interface PageCache {
   ttlSeconds: number
   /**
-   * The page identified by `query` (a canonical string of everything the page depends on):
-   * from Redis when cached under the current catalog version, else from `load`. Concurrent
-   * misses for one key in this process share a single `load`. Redis errors or timeouts never
-   * fail the call: the page is then loaded without the cache (BYPASS).
+   * The page remembered in this process under `alias` (a request URL that was answered before)
+   * for the current catalog version, or undefined. Synchronous and free of I/O: the hot path.
    */
-  get: (query: string, load: () => Promise<string>) => Promise<{ page: CachedPage, cache: CacheResult }>
+  recall: (alias: string) => CachedPage | undefined
   /**
-   * Sends a page with its ETag and Cache-Control; a matching If-None-Match gets 304 without a
-   * body instead.
+   * The page identified by `query` (a canonical string of everything the page depends on): from
+   * memory, else from Redis, under the current catalog version, else from `load`. Concurrent
+   * misses for one key in this process share a single `load`. Redis errors or timeouts never
+   * fail the call: the page is then loaded without the cache (BYPASS). `alias` also files the
+   * page in memory under that name, for `recall`.
    */
-  send: (request: FastifyRequest, reply: FastifyReply, page: CachedPage) => FastifyReply
+  get: (query: string, load: () => Promise<string>, alias?: string) => Promise<PageLookup>
+  /**
+   * Sends a page: the representation the client accepts (br, gzip or identity) with its ETag,
+   * Cache-Control, `Vary: accept-encoding` and `x-cache`; a matching If-None-Match gets 304
+   * without a body instead.
+   */
+  send: (request: FastifyRequest, reply: FastifyReply, page: CachedPage, cache?: CacheResult, tier?: CacheTier) => FastifyReply
 }
 
 /** Bump when the stored value's layout changes. */
-export const PAGE_KEY_PREFIX = 'products:v1:'
+export const PAGE_KEY_PREFIX = 'products:v2:'
 
-/** Strong ETag of a body: the first 128 bits of its SHA-256, base64url. */
+/** A page of text `body`, with its ETag. */
 export function pageOf (body: string): CachedPage {
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }
+  return new CachedPage(body)
 }
 
-/** Stored value: `<etag>\n<body>`; the ETag never contains a newline. */
-function serialise (page: CachedPage): string {
-  return `${page.etag}\n${page.body}`
-}
-
-function deserialise (value: string): CachedPage | undefined {
-  const cut = value.indexOf('\n')
-  if (cut < 3 || value[0] !== '"') return undefined
-  return { etag: value.slice(0, cut), body: value.slice(cut + 1) }
-}
-
-/**
- * If-None-Match uses the weak comparison (RFC 9110 13.1.2): `W/` is ignored, `*` matches any
- * current representation, a list matches when any member does.
- */
-export function etagMatches (header: string | undefined, etag: string): boolean {
-  if (header === undefined || header === '') return false
-  if (header.trim() === '*') return true
-  const opaque = etag.replace(/^W\//, '')
-  for (const candidate of header.split(',')) {
-    if (candidate.trim().replace(/^W\//, '') === opaque) return true
-  }
-  return false
-}
-
-/**
- * One round trip for a lookup: reads the catalog version and the page stored under it.
- * KEYS[1] is the version key, KEYS[2] the page key prefix (both carry the client's key prefix);
- * returns { version } on a miss, { version, page } on a hit.
- */
-const LOOKUP_SCRIPT = `
-local version = redis.call('GET', KEYS[1]) or '0'
-local page = redis.call('GET', KEYS[2] .. version .. ':' .. ARGV[1])
-if page then return { version, page } end
-return { version }
-`
-
-interface LookupClient {
-  pageLookup: (versionKey: string, pagePrefix: string, digest: string) => Promise<string[]>
+interface MemoryEntry {
+  page: CachedPage
+  version: string
+  expiresAt: number
 }
 
 async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   const redis = fastify.redis
-  if (typeof (redis as unknown as Partial<LookupClient>).pageLookup !== 'function') {
-    redis.defineCommand('pageLookup', { numberOfKeys: 2, lua: LOOKUP_SCRIPT })
-  }
-  const lookup = (redis as unknown as LookupClient).pageLookup.bind(redis)
+  const health = fastify.redisHealth
   const ttl = opts.ttlSeconds
+  const ttlMs = ttl * 1000
   const cacheControl = `public, max-age=${ttl}, stale-while-revalidate=${ttl}`
 
   const requests = new Counter({
@@ -109,68 +96,154 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
     labelNames: ['result'] as const,
     registers: [fastify.metricsRegistry]
   })
-  for (const result of ['hit', 'miss', 'bypass']) requests.inc({ result }, 0)
+  const counted = { hit: requests.labels('hit'), miss: requests.labels('miss'), bypass: requests.labels('bypass') }
+  for (const c of Object.values(counted)) c.inc(0)
+  const memoryHits = new Counter({
+    name: 'products_cache_memory_hits_total',
+    help: 'Product page cache hits answered from this process\'s memory (a subset of result="hit")',
+    registers: [fastify.metricsRegistry]
+  })
+
+  const versions = new VersionWatch({
+    read: async () => await health.run(async () => await redis.get(CATALOG_VERSION_KEY)) ?? '0',
+    intervalMs: opts.versionIntervalMs ?? 250,
+    freshMs: opts.versionFreshMs ?? 750
+  })
+  fastify.addHook('onReady', async () => {
+    await versions.refresh().catch(() => {})
+    versions.start()
+  })
+  fastify.addHook('onClose', async () => { versions.stop() })
+
+  const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024
+  const memory = memoryBytes > 0
+    ? new LRUCache<string, MemoryEntry>({
+      maxSize: memoryBytes,
+      sizeCalculation: (entry, key) => entry.page.size + key.length * 2 + 100
+    })
+    : undefined
+
+  function remember (key: string, page: CachedPage, version: string): void {
+    memory?.set(key, { page, version, expiresAt: Date.now() + ttlMs })
+  }
+
+  function fromMemory (key: string, version: string): CachedPage | undefined {
+    const entry = memory?.get(key)
+    if (entry === undefined || entry.version !== version) return undefined
+    if (entry.expiresAt <= Date.now()) { memory?.delete(key); return undefined }
+    return entry.page
+  }
+
+  /** Where each page from Redis or a load is stored, for writing back variants made later. */
+  const storedAt = new WeakMap<CachedPage, string>()
+
+  /**
+   * Writes the page, with every variant made so far, to Redis. A variant made later (the first
+   * client asking for br, say) is written back the same way, keeping the expiry and only while
+   * the entry exists, so no instance compresses that page for that encoding again.
+   */
+  async function store (key: string, page: CachedPage, writeBack: boolean): Promise<unknown> {
+    const value = page.toStored()
+    return await health.run(async () => writeBack ? await redis.set(key, value, 'KEEPTTL', 'XX') : await redis.set(key, value, 'EX', ttl))
+  }
 
   /** Loads in progress, by cache key: the single flight every concurrent miss joins. */
   const inflight = new Map<string, Promise<CachedPage>>()
 
-  function loadOnce (key: string, load: () => Promise<string>, store: ((page: CachedPage) => Promise<unknown>) | undefined): Promise<CachedPage> {
+  function loadOnce (key: string, load: () => Promise<string>, cacheable = true): Promise<CachedPage> {
     const running = inflight.get(key)
     if (running !== undefined) return running
     const flight = (async () => {
+      let page: CachedPage
       try {
-        const page = pageOf(await load())
-        // The entry stays until the page is in Redis, so a request that missed just before the
-        // write still joins this flight instead of loading again.
-        if (store !== undefined) {
-          await store(page).catch((err: Error) => {
-            fastify.log.debug({ err: { message: err.message } }, 'page cache write failed')
-          })
-        }
-        return page
-      } finally {
+        page = new CachedPage(await load())
+      } catch (err) {
         inflight.delete(key)
+        throw err
       }
+      if (!cacheable) {
+        inflight.delete(key)
+        return page
+      }
+      storedAt.set(page, key)
+      // Answered at once; the flight stays open until the page is in Redis, so a request that
+      // missed just before the write joins it instead of loading again.
+      store(key, page, false).catch((err: Error) => {
+        fastify.log.debug({ err: { message: err.message } }, 'page cache write failed')
+      }).finally(() => { inflight.delete(key) })
+      return page
     })()
     inflight.set(key, flight)
     return flight
   }
 
-  const health = fastify.redisHealth
+  function bypass (key: string, load: () => Promise<string>, err: unknown): Promise<PageLookup> {
+    counted.bypass.inc()
+    fastify.log.debug({ err: { message: (err as Error).message } }, 'page cache bypassed')
+    return loadOnce(`bypass:${key}`, load, false).then((page) => ({ page, cache: 'BYPASS' as const }))
+  }
 
   const cache: PageCache = {
     ttlSeconds: ttl,
 
-    async get (query, load) {
-      const digest = createHash('sha256').update(query).digest('base64url').slice(0, 32)
-      let found: string[]
+    recall (alias) {
+      const version = versions.current()
+      if (version === undefined) return undefined
+      const page = fromMemory(alias, version)
+      if (page !== undefined) { counted.hit.inc(); memoryHits.inc() }
+      return page
+    },
+
+    async get (query, load, alias) {
+      const memoryKey = alias ?? query
+      let version: string
       try {
-        found = await health.run(async () => await lookup(CATALOG_VERSION_KEY, PAGE_KEY_PREFIX, digest))
+        version = await versions.resolve()
+      } catch (err) {
+        return await bypass(query, load, err)
+      }
+      const remembered = fromMemory(memoryKey, version)
+      if (remembered !== undefined) {
+        counted.hit.inc(); memoryHits.inc()
+        return { page: remembered, cache: 'HIT', tier: 'memory' }
+      }
+
+      const key = `${PAGE_KEY_PREFIX}${version}:${createHash('sha256').update(query).digest('base64url').slice(0, 32)}`
+      let stored: Buffer | null
+      try {
+        stored = await health.run(async () => await redis.getBuffer(key))
       } catch (err) {
         // Redis down, timing out, refusing or paused after a failure: answer from MySQL,
         // never fail or wait longer.
-        requests.inc({ result: 'bypass' })
-        fastify.log.debug({ err: { message: (err as Error).message } }, 'page cache bypassed')
-        return { page: await loadOnce(`bypass:${digest}`, load, undefined), cache: 'BYPASS' }
+        return await bypass(key, load, err)
       }
-      const [version, stored] = found
-      const key = `${PAGE_KEY_PREFIX}${version}:${digest}`
-      const hit = stored === undefined ? undefined : deserialise(stored)
+      const hit = stored === null ? undefined : CachedPage.fromStored(stored)
       if (hit !== undefined) {
-        requests.inc({ result: 'hit' })
-        return { page: hit, cache: 'HIT' }
+        counted.hit.inc()
+        storedAt.set(hit, key)
+        remember(memoryKey, hit, version)
+        return { page: hit, cache: 'HIT', tier: 'redis' }
       }
-      requests.inc({ result: 'miss' })
-      const page = await loadOnce(key, load, async (p) => await redis.set(key, serialise(p), 'EX', ttl))
+      counted.miss.inc()
+      const page = await loadOnce(key, load)
+      remember(memoryKey, page, version)
       return { page, cache: 'MISS' }
     },
 
-    send (request, reply, page) {
-      reply.header('etag', page.etag).header('cache-control', cacheControl)
-      if (etagMatches(request.headers['if-none-match'], page.etag)) {
+    send (request, reply, page, cache, tier) {
+      const encoding = negotiate(request.headers['accept-encoding'])
+      const fresh = page.needs(encoding)
+      const variant = page.variant(encoding)
+      const key = fresh ? storedAt.get(page) : undefined
+      if (key !== undefined) store(key, page, true).catch(() => {})
+      reply.header('etag', variant.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding')
+      if (cache !== undefined) reply.header('x-cache', cache)
+      if (tier !== undefined) reply.header('x-cache-tier', tier)
+      if (etagMatches(request.headers['if-none-match'], variant.etag)) {
         return reply.code(304).send()
       }
-      return reply.type('application/json; charset=utf-8').send(page.body)
+      if (variant.encoding !== undefined) reply.header('content-encoding', variant.encoding)
+      return reply.type('application/json; charset=utf-8').send(variant.body)
     }
   }
 

@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin'
 import fastifyRateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit'
 import createError from '@fastify/error'
-import { Counter } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
-import { RedisSkippedError } from '../src/lib/redis-health.js'
+import { LeasedWindowCounter, type LeaseReply } from '../src/lib/rate-limit-lease.js'
 
 export interface RateLimitOptions {
   /** Requests per window per client IP. */
@@ -14,13 +14,26 @@ export interface RateLimitOptions {
   exempt?: string[]
   /** At most one "store unavailable" warning per this many ms. */
   warnIntervalMs?: number
+  /**
+   * `leased` (default): each instance takes quota from the shared Redis counter in chunks and
+   * counts locally (src/lib/rate-limit-lease.ts), so the common request makes no Redis call.
+   * `per-request`: one Redis call per request, exact to the request, on the request's path.
+   */
+  counting?: 'leased' | 'per-request'
+  /** Clients tracked locally per generation (leased counting); see LeasedWindowCounter. */
+  maxTrackedClients?: number
 }
 
 /** The operations routes: scraped, probed and browsed by machines and operators, never limited. */
 export const EXEMPT_PATHS = ['/metrics', '/health', '/ready', '/docs', '/docs/*']
 
 export function rateLimitOptions (config: Config): RateLimitOptions {
-  return { max: config.RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS, exempt: EXEMPT_PATHS }
+  return {
+    max: config.RATE_LIMIT_MAX,
+    timeWindowMs: config.RATE_LIMIT_WINDOW_MS,
+    exempt: EXEMPT_PATHS,
+    counting: config.RATE_LIMIT_COUNTING
+  }
 }
 
 export const RateLimitedError = createError('FL_RATE_LIMITED', 'Rate limit of %d requests per %s exceeded; retry in %s', 429)
@@ -43,10 +56,36 @@ end
 return { count, ttl }
 `
 
+/**
+ * A lease of ARGV[1] units from the same fixed-window counter: the counter grows by the units
+ * (an instance may use those of them at or below the limit), and the reply carries the
+ * window's remaining ms. Instances counting per request and by lease can share one counter
+ * (a rolling upgrade between the two counts every request once).
+ */
+const LEASE_SCRIPT = `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return { total, ttl }
+`
+
 type IncrementCommand = (key: string, windowMs: number) => Promise<[number, number]>
+type LeaseCommand = (key: string, units: number, windowMs: number) => Promise<[number, number]>
+
+/** Policy names of the RateLimit fields: the service-wide limit, or a route's own. */
+const DEFAULT_POLICY = '"default"'
+const ROUTE_POLICY = '"route"'
 
 function isExempt (url: string, exempt: string[]): boolean {
   return exempt.some((p) => p.endsWith('*') ? url.startsWith(p.slice(0, -1)) : url === p)
+}
+
+/** The draft's `w`: whole seconds, at least 1. */
+function windowSeconds (ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000))
 }
 
 function windowLabel (ms: number): string {
@@ -61,6 +100,13 @@ function windowLabel (ms: number): string {
  * which honours TRUST_PROXY (X-Forwarded-For only when a proxy is trusted); IPv6 clients are
  * grouped by /64. When Redis fails the limiter lets requests through (fail open), skips Redis
  * for a moment so a stalled server adds no latency, and warns at most once a minute.
+ *
+ * @fastify/rate-limit does the Fastify side (hooks per route, per-route limits and opt-outs,
+ * the x-ratelimit-* headers, 429); the counting lives in a custom store. Its store API
+ * (`incr(key, callback, timeWindow, max)`, answered by callback) lets the leased store answer
+ * from memory at once and reach Redis only when it holds no quota. The IETF draft's
+ * `RateLimit-Policy` and `RateLimit` fields are added in onSend from the x-ratelimit-* values,
+ * so both families always agree.
  */
 async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   const exempt = opts.exempt ?? EXEMPT_PATHS
@@ -71,6 +117,11 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     redis.defineCommand('flRateLimitIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT })
   }
   const increment = (redis.flRateLimitIncrement as IncrementCommand).bind(redis)
+  const redisLease = redis as typeof redis & { flRateLimitLease?: LeaseCommand }
+  if (redisLease.flRateLimitLease === undefined) {
+    redis.defineCommand('flRateLimitLease', { numberOfKeys: 1, lua: LEASE_SCRIPT })
+  }
+  const leaseCommand = (redisLease.flRateLimitLease as LeaseCommand).bind(redis)
 
   const limited = new Counter({
     name: 'rate_limit_exceeded_total',
@@ -81,6 +132,18 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     name: 'rate_limit_fail_open_total',
     help: 'Requests let through unchecked because the rate-limit store (Redis) was unavailable',
     registers: [fastify.metricsRegistry]
+  })
+
+  const counters = new Set<LeasedWindowCounter>()
+  new Gauge({
+    name: 'rate_limit_tracked_clients',
+    help: 'Client windows held in memory by the rate limiter (leased counting)',
+    registers: [fastify.metricsRegistry],
+    collect () {
+      let n = 0
+      for (const c of counters) n += c.size
+      this.set(n)
+    }
   })
 
   let lastWarning = Number.NEGATIVE_INFINITY
@@ -107,7 +170,9 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
         ([current, ttl]) => { callback(null, { current, ttl }) },
         (err: Error) => {
           failedOpen.inc()
-          if (!(err instanceof RedisSkippedError)) storeFailed(err)
+          // Skipped (another caller found Redis failing) or failed here: either way requests
+          // pass unchecked, which the (rate-limited) warning reports.
+          storeFailed(err)
           callback(err)
         }
       )
@@ -116,6 +181,43 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     child (routeOptions: RouteOptions & { routeInfo?: { method?: string, url?: string } }): FastifyRateLimitStore {
       const info = routeOptions.routeInfo ?? routeOptions
       return new RedisWindowStore(`${this.prefix}${String(info.method ?? '')}${info.url ?? ''}:`)
+    }
+  }
+
+  /**
+   * Leased counting: answers from this instance's lease of the shared counter; a Redis call
+   * only when the lease is empty (then the request waits for it) or running low (then it is
+   * topped up in the background).
+   */
+  class LeasedWindowStore implements FastifyRateLimitStore {
+    private readonly counter: LeasedWindowCounter
+    private readonly prefix: string
+    // @fastify/rate-limit constructs the root store with its settings; children get a prefix.
+    constructor (prefix?: unknown) {
+      this.prefix = typeof prefix === 'string' ? prefix : KEY_PREFIX
+      const lease = async (key: string, units: number, windowMs: number): Promise<LeaseReply> => {
+        try {
+          const [total, ttlMs] = await health.run(async () => await leaseCommand(this.prefix + key, units, windowMs))
+          return { total, ttlMs }
+        } catch (err) {
+          storeFailed(err as Error)
+          throw err
+        }
+      }
+      this.counter = new LeasedWindowCounter({ lease, maxClients: opts.maxTrackedClients })
+      counters.add(this.counter)
+    }
+
+    incr (key: string, callback: (error: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void {
+      this.counter.take(key, max, timeWindow, (err, decision) => {
+        if (err !== null) failedOpen.inc()
+        callback(err, decision)
+      })
+    }
+
+    child (routeOptions: RouteOptions & { routeInfo?: { method?: string, url?: string } }): FastifyRateLimitStore {
+      const info = routeOptions.routeInfo ?? routeOptions
+      return new LeasedWindowStore(`${this.prefix}${String(info.method ?? '')}${info.url ?? ''}:`)
     }
   }
 
@@ -133,7 +235,7 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     timeWindow: opts.timeWindowMs,
     hook: 'onRequest',
     skipOnError: true,
-    store: RedisWindowStore as unknown as NonNullable<Parameters<typeof fastifyRateLimit>[1]['store']>,
+    store: (opts.counting === 'per-request' ? RedisWindowStore : LeasedWindowStore) as unknown as NonNullable<Parameters<typeof fastifyRateLimit>[1]['store']>,
     onExceeded: () => { limited.inc() },
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000))
@@ -142,6 +244,24 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
         problem: { limit: context.max, windowSeconds: opts.timeWindowMs / 1000 }
       })
     }
+  })
+
+  // RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers) next to the
+  // x-ratelimit-* headers, on every response that carries those (429 included): the policy
+  // is the route's own when it sets one, else the service-wide "default".
+  const defaultWindow = windowSeconds(opts.timeWindowMs)
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const limit = reply.getHeader('x-ratelimit-limit')
+    if (limit !== undefined) {
+      const own = request.routeOptions.config?.rateLimit
+      const ownLimit = typeof own === 'object' && own !== null
+      const routeWindow = ownLimit ? own.timeWindow : undefined
+      const policy = ownLimit ? ROUTE_POLICY : DEFAULT_POLICY
+      const w = typeof routeWindow === 'number' ? windowSeconds(routeWindow) : defaultWindow
+      reply.header('ratelimit-policy', `${policy};q=${String(limit)};w=${w}`)
+      reply.header('ratelimit', `${policy};r=${String(reply.getHeader('x-ratelimit-remaining'))};t=${String(reply.getHeader('x-ratelimit-reset'))}`)
+    }
+    done(null, payload)
   })
 
   // Requests for unknown paths never pass through onRoute; they draw on the same budget, so

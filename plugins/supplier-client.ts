@@ -54,6 +54,11 @@ export interface SupplierClientOptions {
   retryBaseMs: number
   /** How long the breaker stays open before one trial request. */
   breakerResetMs: number
+  /**
+   * The longest one call may take in all: attempts, waits between them and obtaining the token
+   * (default 20 s). Past it the call ends with the stale copy or a 503, never later.
+   */
+  deadlineMs?: number
   /** How long the last good response is kept in Redis for fallback. */
   staleTtlSeconds?: number
   /** Largest supplier body accepted. */
@@ -70,11 +75,15 @@ export function supplierClientOptions (config: Config): SupplierClientOptions {
     timeoutMs: config.SUPPLIER_TIMEOUT_MS,
     retries: config.SUPPLIER_RETRIES,
     retryBaseMs: config.SUPPLIER_RETRY_BASE_MS,
-    breakerResetMs: config.BREAKER_RESET_MS
+    breakerResetMs: config.BREAKER_RESET_MS,
+    deadlineMs: config.SUPPLIER_DEADLINE_MS
   }
 }
 
 interface LiveFeed { data: unknown, fetchedAt: string }
+
+/** One call's overall deadline: an epoch ms and a signal that fires then (or on close). */
+interface CallBudget { until: number, signal: AbortSignal }
 
 /** Redis key of the last good response (bump v1 when its shape changes). */
 export const LAST_GOOD_KEY = 'supplier:v1:products:last-good'
@@ -92,6 +101,8 @@ const STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, o
  */
 async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOptions) {
   const staleTtlSeconds = opts.staleTtlSeconds ?? 24 * 60 * 60
+  const deadlineMs = opts.deadlineMs ?? 20_000
+  const health = fastify.redisHealth
   const agent = new Agent({
     connections: opts.connections ?? 16,
     // Our own deadline per attempt (below) is the real bound; these only back it up.
@@ -147,21 +158,48 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
     return opts.baseUrl()
   }
 
-  async function accessToken (): Promise<string> {
+  /** The call's deadline passed (or the service is closing) while waiting for `what`. */
+  function budgetSpent (budget: CallBudget, what: string, cause?: unknown): SupplierCallError {
+    if (closing.signal.aborted) return new SupplierCallError('closing', 'the service is shutting down', { cause })
+    return new SupplierCallError('deadline', `the call's deadline of ${deadlineMs} ms passed ${what}`, { cause })
+  }
+
+  /**
+   * The token, waited for no longer than the call's deadline. The lookup itself is shared with
+   * other callers and bounded by its own timeout, so it is left to finish for them.
+   */
+  async function accessToken (budget: CallBudget): Promise<string> {
+    const lookup = fastify.oauthToken.getToken()
+    let onAbort: (() => void) | undefined
+    const spent = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(budgetSpent(budget, 'while obtaining the access token'))
+      if (budget.signal.aborted) onAbort()
+      else budget.signal.addEventListener('abort', onAbort, { once: true })
+    })
     try {
-      return (await fastify.oauthToken.getToken()).accessToken
+      return (await Promise.race([lookup, spent])).accessToken
     } catch (err) {
-      throw new SupplierCallError('token', 'no access token could be obtained', { cause: err })
+      if (err instanceof SupplierCallError) throw err
+      // The provider's unavailability is transient (network, timeout, 5xx) or final (4xx,
+      // malformed answer), as the token manager tells.
+      const transient = (err as { transient?: unknown }).transient === true
+      throw new SupplierCallError('token', 'no access token could be obtained', { cause: err, transient })
+    } finally {
+      lookup.catch(() => {})
+      if (onAbort !== undefined) budget.signal.removeEventListener('abort', onAbort)
     }
   }
 
-  /** One GET, bounded as a whole by timeoutMs; resolves with the parsed JSON body. */
-  async function attempt (url: URL, token: string): Promise<unknown> {
+  /**
+   * One GET, bounded as a whole by timeoutMs (or by what is left of the call's deadline, when
+   * less); resolves with the parsed JSON body.
+   */
+  async function attempt (url: URL, token: string, budget: CallBudget): Promise<unknown> {
     const deadline = new AbortController()
     let timedOut = false
-    const timer = setTimeout(() => { timedOut = true; deadline.abort() }, opts.timeoutMs)
+    const timer = setTimeout(() => { timedOut = true; deadline.abort() }, Math.max(0, Math.min(opts.timeoutMs, budget.until - Date.now())))
     const onClose = () => deadline.abort()
-    closing.signal.addEventListener('abort', onClose)
+    budget.signal.addEventListener('abort', onClose)
     try {
       const res = await agent.request({
         origin: url.origin,
@@ -186,6 +224,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
     } catch (err) {
       if (err instanceof SupplierCallError) throw err
       if (closing.signal.aborted) throw new SupplierCallError('closing', 'the service is shutting down', { cause: err })
+      if (budget.signal.aborted && !timedOut) throw budgetSpent(budget, 'during an attempt', err)
       const code = (err as { code?: string }).code
       if (timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
         throw new SupplierCallError('timeout', `supplier did not answer within ${opts.timeoutMs} ms`, { cause: err })
@@ -194,54 +233,63 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
       throw new SupplierCallError('network', `supplier unreachable (${code ?? (err as Error).name})`, { cause: err })
     } finally {
       clearTimeout(timer)
-      closing.signal.removeEventListener('abort', onClose)
+      budget.signal.removeEventListener('abort', onClose)
     }
   }
 
   /**
    * The whole attempt sequence the breaker guards: up to `retries` retries of transient failures
-   * with backoff, and one token refresh on a 401. The half-open trial is a single attempt, so
-   * that a supplier still down is found out at once.
+   * (the token's included) with backoff, and one token refresh on a 401, all within the call's
+   * deadline: a wait that would end past it is not begun. The half-open trial is a single
+   * attempt, so that a supplier still down is found out at once.
    */
-  async function fetchLive (): Promise<LiveFeed> {
+  async function fetchLive (budget: CallBudget): Promise<LiveFeed> {
     const url = new URL(baseUrl() + '/products')
     const retries = breaker.halfOpen ? 0 : opts.retries
     let refreshed = false
     for (let retry = 0; ; retry++) {
       try {
-        const token = await accessToken()
+        const token = await accessToken(budget)
         let data: unknown
         try {
-          data = await attempt(url, token)
+          data = await attempt(url, token, budget)
         } catch (err) {
           if (!(err instanceof SupplierCallError) || err.kind !== 'unauthorized' || refreshed) throw err
           refreshed = true
           fastify.log.info('supplier rejected the access token; retrying once with a fresh one')
           await fastify.oauthToken.invalidate(token).catch(() => {})
-          data = await attempt(url, await accessToken())
+          data = await attempt(url, await accessToken(budget), budget)
         }
         return { data, fetchedAt: new Date().toISOString() }
       } catch (err) {
         const failure = err as SupplierCallError
         if (!(failure instanceof SupplierCallError) || !failure.retryable || retry >= retries) throw failure
         const waitMs = retryDelay(retry, opts.retryBaseMs, failure.retryAfter)
+        const leftMs = budget.until - Date.now()
+        if (waitMs >= leftMs) {
+          fastify.log.warn({ attempt: retry + 1, reason: failure.message, waitMs, leftMs }, 'supplier attempt failed; the next would start past the deadline')
+          throw failure
+        }
         retriesTotal.inc()
         fastify.log.warn({ attempt: retry + 1, reason: failure.message, waitMs }, 'supplier attempt failed; retrying')
-        await sleep(waitMs, undefined, { signal: closing.signal }).catch((cause: unknown) => {
-          throw new SupplierCallError('closing', 'the service is shutting down', { cause })
+        await sleep(waitMs, undefined, { signal: budget.signal }).catch((cause: unknown) => {
+          throw budgetSpent(budget, 'while waiting to retry', cause)
         })
       }
     }
   }
 
-  const breaker = new CircuitBreaker<[], LiveFeed>(fetchLive, {
+  const breaker = new CircuitBreaker<[CallBudget], LiveFeed>(fetchLive, {
     name: 'supplier',
     // Each attempt has its own deadline that really cancels it; opossum's timer would not.
     timeout: false,
     resetTimeout: opts.breakerResetMs,
     // A call fails only once every retry has failed too (SUPPLIER_RETRIES + 1 transient failures
-    // in a row, over several seconds): that alone shows the supplier is down, so any failed call
-    // opens the circuit. Answers that say nothing about its health (4xx) are filtered out below.
+    // in a row, over several seconds) or its deadline passed: that alone shows the supplier is
+    // down, so any failed call opens the circuit. Answers that say nothing about its health (4xx)
+    // are filtered out below. Opossum judges by counts in a rolling window, and a call longer
+    // than the window falls out of it before it fails; load() therefore also opens the circuit
+    // itself on such a failure.
     errorThresholdPercentage: 0,
     volumeThreshold: 1,
     rollingCountTimeout: 10_000,
@@ -273,7 +321,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
   async function remember (live: LiveFeed): Promise<void> {
     lastGood = live
     try {
-      await fastify.redis.set(LAST_GOOD_KEY, JSON.stringify(live), 'EX', staleTtlSeconds)
+      await health.run(async () => await fastify.redis.set(LAST_GOOD_KEY, JSON.stringify(live), 'EX', staleTtlSeconds))
     } catch (err) {
       fastify.log.debug({ err }, 'could not keep the supplier response in Redis; kept in memory only')
     }
@@ -290,7 +338,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
 
   /** The newest good response known: shared in Redis, or this instance's own copy. */
   async function recall (): Promise<LiveFeed | undefined> {
-    const shared = await fastify.redis.get(LAST_GOOD_KEY).then(parseKept, () => undefined)
+    const shared = await health.run(async () => await fastify.redis.get(LAST_GOOD_KEY)).then(parseKept, () => undefined)
     if (shared === undefined) return lastGood
     if (lastGood === undefined) return shared
     return Date.parse(lastGood.fetchedAt) > Date.parse(shared.fetchedAt) ? lastGood : shared
@@ -299,7 +347,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
   function outcomeOf (err: unknown): Outcome {
     if ((err as { code?: string }).code === 'EOPENBREAKER') return 'rejected'
     if (err instanceof SupplierCallError) {
-      if (err.kind === 'timeout') return 'timeout'
+      if (err.kind === 'timeout' || err.kind === 'deadline') return 'timeout'
       if (err.definite) return 'client_error'
     }
     return 'failure'
@@ -315,10 +363,27 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
     return error
   }
 
+  /** Runs `fetchLive` under the breaker within a fresh deadline of `deadlineMs`. */
+  async function fireWithin (): Promise<LiveFeed> {
+    const timer = new AbortController()
+    const budget: CallBudget = { until: Date.now() + deadlineMs, signal: AbortSignal.any([timer.signal, closing.signal]) }
+    const clock = setTimeout(() => timer.abort(), deadlineMs)
+    try {
+      return await breaker.fire(budget)
+    } catch (err) {
+      // A call that failed for the supplier's sake (not a 4xx it meant, not our shutdown) opens
+      // the circuit, however long it took.
+      if (err instanceof SupplierCallError && !err.definite && !breaker.opened) breaker.open()
+      throw err
+    } finally {
+      clearTimeout(clock)
+    }
+  }
+
   async function load (): Promise<SupplierProducts> {
     let failure: unknown
     try {
-      const live = await breaker.fire()
+      const live = await fireWithin()
       requests.labels('success').inc()
       await remember(live)
       return { data: live.data, source: 'live', fetchedAt: live.fetchedAt }

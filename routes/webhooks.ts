@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { isUtf8 } from 'node:buffer'
 import createError from '@fastify/error'
 import type { FastifyRequest } from 'fastify'
 import { OrderUpdateEvent, WebhookAck, WebhookSignatureHeaders } from '../src/schemas/webhook.js'
@@ -14,6 +15,7 @@ const UnsupportedMediaTypeError = createError(
   'FL_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json or application/*+json, got %s', 415
 )
 const InvalidJsonError = createError('FL_INVALID_JSON', 'The body is not valid JSON: %s', 400)
+const InvalidUtf8Error = createError('FL_INVALID_UTF8', 'The body is not valid UTF-8 (JSON text must be UTF-8)', 400)
 
 /** application/json or application/<anything>+json, any parameters (charset…), any case. */
 const JSON_MEDIA_TYPE = /^application\/(?:[\w!#$&^.-]+\+)?json$/
@@ -45,6 +47,9 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preValidation', async (request) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
     fastify.webhookIdempotency.verifySignature(request.headers, raw)
+    // Decoding would turn invalid bytes into U+FFFD: two different deliveries (`bad\xFF`,
+    // `bad\xFE`) would then be one event, and the stored payload would not be what was sent.
+    if (!isUtf8(raw)) throw new InvalidUtf8Error()
     rawBodies.set(request, raw)
     try {
       request.body = JSON.parse(raw.toString('utf8'))

@@ -33,6 +33,15 @@ export const CREATED_SPAN_MS = 730 * 24 * 3600 * 1000
  */
 export const SEEDED_REFERENCE_TIME = Date.UTC(2026, 10, 1)
 
+/**
+ * Regions a few products are named after ("Coorg Premium Coffee Beans 250g"): each one is in
+ * about 1 name in 3,000, so search has rare words (about 330 products each per million) beside
+ * the common ones ("Organic", "Fresh": a tenth of the catalog each).
+ */
+export const ORIGINS: readonly string[] = ['Ratnagiri', 'Coorg', 'Nashik', 'Wayanad', 'Munnar', 'Kutch', 'Malnad', 'Sikkim', 'Lahaul', 'Bhimtal', 'Araku', 'Chettinad']
+/** Share of products whose name starts with one of ORIGINS. */
+export const ORIGIN_RATE = 0.004
+
 export const CATEGORIES: readonly CategoryWords[] = [
   {
     slug: 'vegetables',
@@ -198,6 +207,9 @@ const RESOLVED = CATEGORIES.map((c) => ({
   items: c.items.map((i) => typeof i === 'string' ? { name: i, packs: c.packs } : i)
 }))
 
+for (const w of ORIGINS) {
+  if (/['"\\\t\r\n]/.test(w)) throw new Error(`seed word ${JSON.stringify(w)} contains a character the loaders do not escape`)
+}
 for (const { category: c, items } of RESOLVED) {
   for (const w of [c.slug, ...c.qualifiers, ...items.flatMap((i) => [i.name, ...i.packs])]) {
     if (/['"\\\t\r\n]/.test(w)) throw new Error(`seed word ${JSON.stringify(w)} contains a character the loaders do not escape`)
@@ -313,6 +325,8 @@ export class ProductGenerator {
     const stockDraw = r.next()
     p.stock = stockDraw < OUT_OF_STOCK_RATE ? 0 : 1 + Math.floor((stockDraw - OUT_OF_STOCK_RATE) / (1 - OUT_OF_STOCK_RATE) * STOCK_MAX)
     p.createdAtMs = this.start + Math.floor(r.next() * CREATED_SPAN_MS)
+    const origin = r.next()
+    if (origin < ORIGIN_RATE) p.name = `${ORIGINS[Math.floor(origin / ORIGIN_RATE * ORIGINS.length)]} ${p.name}`
     return p
   }
 }

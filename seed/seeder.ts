@@ -10,6 +10,7 @@ import { databaseName, poolOptions, type MysqlSettings } from '../src/lib/mysql-
 import { redisClientOptions } from '../plugins/redis.js'
 import { migrate } from './migrate.js'
 import { ProductGenerator, SEEDED_REFERENCE_TIME, formatDateTime, formatPrice } from './data.js'
+import { SEARCH_TABLES, lastIndexedId, refreshSearchCounts, writeProductWords, type SearchTables } from './search-index.js'
 
 /**
  * How rows reach MySQL:
@@ -49,7 +50,7 @@ export interface SeedOptions {
   signal?: AbortSignal
 }
 
-export type SeedPhase = 'load' | 'index' | 'swap'
+export type SeedPhase = 'load' | 'index' | 'search' | 'swap'
 
 export interface SeedReport {
   /** Rows inserted (0 when `onlyIfEmpty` found products). */
@@ -65,6 +66,8 @@ export interface SeedReport {
   indexesRebuilt: number
   loadMs: number
   indexMs: number
+  /** Time spent writing the search structures (word table, vocabulary, category counts). */
+  searchMs: number
   totalMs: number
   skipped: boolean
 }
@@ -75,6 +78,10 @@ const TABLE = 'products'
 const SHADOW = 'products_seeding'
 const RETIRED = 'products_seed_old'
 const COLUMNS = '(id, name, category, price, stock, created_at)'
+/** Copies of the search tables filled beside the live ones when the catalog is replaced. */
+const SEARCH_SHADOW: SearchTables = { words: 'product_words_seeding', vocabulary: 'search_words_seeding', counts: 'category_counts_seeding' }
+const SEARCH_RETIRED: SearchTables = { words: 'product_words_seed_old', vocabulary: 'search_words_seed_old', counts: 'category_counts_seed_old' }
+const searchTableList = (t: SearchTables): string[] => [t.words, t.vocabulary, t.counts]
 
 // Session settings for the bulk load, valid on MySQL 8 and MariaDB 10.6+: no FK or unique
 // re-checks (the rows are ours and ids are explicit), and a bounded wait for table locks so a
@@ -107,12 +114,12 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
     const [[lock]] = await control.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 30) AS ok', [lockName])
     if (lock.ok !== 1) throw new Error('another seed run holds the seed lock of this database')
     // Leftovers of an interrupted run: a half-filled copy, or a retired table not yet dropped.
-    await control.query(`DROP TABLE IF EXISTS ${SHADOW}, ${RETIRED}`)
+    await control.query(`DROP TABLE IF EXISTS ${[SHADOW, RETIRED, ...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')}`)
 
     const [[existing]] = await control.query<mysql.RowDataPacket[]>(`SELECT MAX(id) AS maxId FROM ${TABLE}`)
     const empty = existing.maxId === null
     if (options.onlyIfEmpty === true && !empty) {
-      return { inserted: 0, firstId: 0, lastId: 0, method: 'insert', replaced: false, indexesRebuilt: 0, loadMs: 0, indexMs: 0, totalMs: performance.now() - started, skipped: true }
+      return { inserted: 0, firstId: 0, lastId: 0, method: 'insert', replaced: false, indexesRebuilt: 0, loadMs: 0, indexMs: 0, searchMs: 0, totalMs: performance.now() - started, skipped: true }
     }
     const rebuild = options.reset === true || empty
     const firstId = rebuild ? 1 : Number(existing.maxId) + 1
@@ -156,13 +163,35 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
     }
     const indexMs = performance.now() - indexStart
 
+    // The search structures follow the products they describe: rebuilt beside a replacing copy
+    // (and swapped in with it), or extended with the appended products.
+    throwIfAborted(options.signal)
+    options.onPhase?.('search')
+    const searchStart = performance.now()
+    if (rebuild) {
+      await buildSearchCopy(settings, control, SHADOW, method)
+    } else {
+      try {
+        await indexAppended(settings, control, method)
+      } catch (err) {
+        await control.query(`DELETE FROM ${TABLE} WHERE id BETWEEN ? AND ?`, [firstId, firstId + options.count - 1]).catch(() => {})
+        await control.query(`DELETE FROM ${SEARCH_TABLES.words} WHERE product_id BETWEEN ? AND ?`, [firstId, firstId + options.count - 1]).catch(() => {})
+        throw err
+      }
+    }
+    const searchMs = performance.now() - searchStart
+
     throwIfAborted(options.signal)
     if (rebuild) {
       options.onPhase?.('swap')
       await assertSameDefinition(control, SHADOW, TABLE)
-      await control.query(`RENAME TABLE ${TABLE} TO ${RETIRED}, ${SHADOW} TO ${TABLE}`)
+      for (const [copy, live] of pairs(SEARCH_SHADOW, SEARCH_TABLES)) await assertSameDefinition(control, copy, live)
+      // One RENAME: readers see the old catalog with its search tables, or the new with its own.
+      const renames = [[TABLE, RETIRED], [SHADOW, TABLE]]
+      for (const [copy, live] of pairs(SEARCH_SHADOW, SEARCH_TABLES)) renames.push([live, retiredOf(live)], [copy, live])
+      await control.query(`RENAME TABLE ${renames.map(([a, b]) => `${a} TO ${b}`).join(', ')}`)
       shadowCreated = false
-      await control.query(`DROP TABLE ${RETIRED}`)
+      await control.query(`DROP TABLE ${[RETIRED, ...searchTableList(SEARCH_RETIRED)].join(', ')}`)
     }
 
     return {
@@ -175,11 +204,82 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
       indexesRebuilt: indexes.length,
       loadMs,
       indexMs,
+      searchMs,
       totalMs: performance.now() - started,
       skipped: false
     }
   } finally {
-    if (shadowCreated) await control.query(`DROP TABLE IF EXISTS ${SHADOW}`).catch(() => {})
+    if (shadowCreated) await control.query(`DROP TABLE IF EXISTS ${[SHADOW, ...searchTableList(SEARCH_SHADOW)].join(', ')}`).catch(() => {})
+    await control.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => {})
+    await control.end().catch(() => {})
+  }
+}
+
+function pairs (copies: SearchTables, live: SearchTables): Array<[string, string]> {
+  return [[copies.words, live.words], [copies.vocabulary, live.vocabulary], [copies.counts, live.counts]]
+}
+
+function retiredOf (live: string): string {
+  return `${live}_seed_old`
+}
+
+/**
+ * Fills fresh copies of the search tables (SEARCH_SHADOW) from the products table `from`: the
+ * word table loaded without its secondary indexes, which are then built in one ALTER, then the
+ * vocabulary and category counts.
+ */
+async function buildSearchCopy (settings: MysqlSettings, control: mysql.Connection, from: string, method: Exclude<SeedMethod, 'auto'>): Promise<void> {
+  for (const [copy, live] of pairs(SEARCH_SHADOW, SEARCH_TABLES)) await control.query(`CREATE TABLE ${copy} LIKE ${live}`)
+  const indexes = await secondaryIndexes(control, SEARCH_SHADOW.words)
+  if (indexes.length > 0) {
+    await control.query(`ALTER TABLE ${SEARCH_SHADOW.words} ${indexes.map((i) => `DROP INDEX ${mysql.escapeId(i.name)}`).join(', ')}`)
+  }
+  const reader = await connect(settings)
+  try {
+    await writeProductWords(reader, control, { from, into: SEARCH_SHADOW.words, method })
+  } finally {
+    await reader.end().catch(() => {})
+  }
+  if (indexes.length > 0) {
+    await control.query(`ALTER TABLE ${SEARCH_SHADOW.words} ${indexes.map((i) => `ADD ${i.clause}`).join(', ')}`)
+  }
+  await refreshSearchCounts(control, from, SEARCH_SHADOW)
+}
+
+/** Adds the words of the products not yet in the word table, then refreshes the counts. */
+async function indexAppended (settings: MysqlSettings, control: mysql.Connection, method: Exclude<SeedMethod, 'auto'>): Promise<void> {
+  const reader = await connect(settings)
+  try {
+    const afterId = await lastIndexedId(control, SEARCH_TABLES.words)
+    await writeProductWords(reader, control, { from: TABLE, into: SEARCH_TABLES.words, afterId, method })
+  } finally {
+    await reader.end().catch(() => {})
+  }
+  await refreshSearchCounts(control, TABLE, SEARCH_TABLES)
+}
+
+/**
+ * Rebuilds the search tables from the live products table, for a catalog written other than by
+ * the seeder (the copies are filled beside the live tables and swapped in with one RENAME).
+ */
+export async function reindexSearch (db: DbSettings, method: Exclude<SeedMethod, 'auto'> = 'insert'): Promise<void> {
+  const settings: MysqlSettings = { poolSize: 1, timeoutMs: 10_000, ...db }
+  const control = await connect(settings)
+  const lockName = `farmlokal_seed:${databaseName(settings.url)}`.slice(0, 64)
+  try {
+    const [[lock]] = await control.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 30) AS ok', [lockName])
+    if (lock.ok !== 1) throw new Error('another seed run holds the seed lock of this database')
+    await control.query(`DROP TABLE IF EXISTS ${[...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')}`)
+    try {
+      await buildSearchCopy(settings, control, TABLE, method)
+      const renames: string[] = []
+      for (const [copy, live] of pairs(SEARCH_SHADOW, SEARCH_TABLES)) renames.push(`${live} TO ${retiredOf(live)}`, `${copy} TO ${live}`)
+      await control.query(`RENAME TABLE ${renames.join(', ')}`)
+      await control.query(`DROP TABLE ${searchTableList(SEARCH_RETIRED).join(', ')}`)
+    } finally {
+      await control.query(`DROP TABLE IF EXISTS ${searchTableList(SEARCH_SHADOW).join(', ')}`).catch(() => {})
+    }
+  } finally {
     await control.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => {})
     await control.end().catch(() => {})
   }
@@ -434,6 +534,7 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
       onProgress: (rows) => { bar?.update(rows); lines?.update(rows); options.onProgress?.(rows) },
       onPhase: (phase) => {
         if (phase === 'index') bar?.stop()
+        if (phase === 'search' && io.err.isTTY === true) io.err.write('indexing words for search...\n')
         if (phase === 'index' && io.err.isTTY === true) io.err.write('building indexes...\n')
         lines?.phase(phase)
         options.onPhase?.(phase)
@@ -458,7 +559,7 @@ export function summary (r: SeedReport): string {
   const rate = Math.round(r.inserted / Math.max((r.loadMs + r.indexMs) / 1000, 0.001))
   return `seeded ${r.inserted.toLocaleString('en-US')} products (ids ${r.firstId}-${r.lastId}) in ${s(r.totalMs)} s: ` +
     `load ${s(r.loadMs)} s via ${r.method}${r.fallbackReason !== undefined ? ` (${r.fallbackReason})` : ''}, ` +
-    `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, ${rate.toLocaleString('en-US')} rows/s`
+    `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, search words ${s(r.searchMs)} s, ${rate.toLocaleString('en-US')} rows/s`
 }
 
 function progressBar (total: number, stream: NodeJS.WritableStream): cliProgress.SingleBar {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import { traceLogFields } from './lib/trace-context.js'
 
 import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
 import metrics from '../plugins/metrics.js'
@@ -18,6 +19,7 @@ import webhookIdempotency, { webhookIdempotencyOptions } from '../plugins/webhoo
 
 import healthRoutes from '../routes/health.js'
 import productRoutes from '../routes/products.js'
+import categoryRoutes from '../routes/categories.js'
 import authRoutes from '../routes/auth.js'
 import externalRoutes from '../routes/external.js'
 import webhookRoutes from '../routes/webhooks.js'
@@ -50,7 +52,9 @@ function trustProxy (value: string | undefined): FastifyServerOptions['trustProx
 function loggerOptions (config: Config, opts: BuildOptions): FastifyServerOptions['logger'] {
   const base = {
     level: config.LOG_LEVEL,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' }
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // trace_id and span_id of the active span, when tracing is on (src/telemetry.ts)
+    mixin: traceLogFields
   }
   if (opts.logStream !== undefined) return { ...base, stream: opts.logStream }
   if (config.LOG_PRETTY) {
@@ -78,6 +82,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     // Routing errors and HTTP the parser refuses leave as problem+json too.
     frameworkErrors,
     clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; let it through
+    // to plugins/errors.ts, which refuses it with a problem+json 400.
+    http: { requireHostHeader: false },
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
@@ -107,6 +114,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Routes: HTTP only, one module per resource.
   await app.register(healthRoutes)
   await app.register(productRoutes)
+  await app.register(categoryRoutes)
   await app.register(authRoutes)
   await app.register(externalRoutes)
   await app.register(webhookRoutes)

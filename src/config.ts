@@ -25,7 +25,9 @@ export const ConfigSchema = Type.Object({
   SUPPLIER_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   SUPPLIER_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 1000 }),
   BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 10000 }),
-  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$' })),
+  SUPPLIER_DEADLINE_MS: Type.Integer({ minimum: 1, default: 20000 }),
+  SANDBOX_SUPPLIER: Type.Boolean({ default: false }),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+( +whsec_[A-Za-z0-9+/=]+)*$' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
@@ -36,8 +38,16 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   /** Prefix for every Redis key (environments or test runs sharing one Redis). */
   REDIS_KEY_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$' }),
+  /** Rate-limit counting: `leased` (quota taken from Redis in chunks, counted locally) or `per-request` (one Redis call per request). */
+  RATE_LIMIT_COUNTING: Type.Enum(['leased', 'per-request'], { default: 'leased' }),
   /** Logs pretty-printed (development only; `npm run dev` sets it). */
-  LOG_PRETTY: Type.Boolean({ default: false })
+  LOG_PRETTY: Type.Boolean({ default: false }),
+  /**
+   * Mean event-loop delay (ms) above which requests are shed with a 503 (0: never shed). Shedding
+   * protects a production process from queueing work it cannot finish in time; a test run on a
+   * busy machine turns it off because there a slow loop is the machine's, not the service's.
+   */
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 })
 }, { additionalProperties: true })
 
 export type Config = Static<typeof ConfigSchema>
@@ -72,6 +82,10 @@ export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {
   }
   if (config.NODE_ENV === 'production' && config.WEBHOOK_SECRET === undefined) {
     throw new ConfigError('WEBHOOK_SECRET is required when NODE_ENV=production')
+  }
+  // The sandbox mints tokens for public credentials: never mounted in production by accident.
+  if (config.NODE_ENV === 'production' && config.SUPPLIER_BASE_URL === undefined && !config.SANDBOX_SUPPLIER) {
+    throw new ConfigError('SUPPLIER_BASE_URL is required when NODE_ENV=production (or SANDBOX_SUPPLIER=true to serve the built-in sandbox supplier)')
   }
   return config
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { loadConfig, ConfigError, type Config } from './config.js'
 import { buildApp } from './app.js'
 import { migrate } from '../seed/migrate.js'
+import { shutdownTelemetry } from './lib/trace-context.js'
 
 export interface RunOptions {
   /** Runs after migrations, before the service is built (the dev entry seeds here). */
@@ -66,6 +67,8 @@ export async function run ({ prepare }: RunOptions = {}): Promise<void> {
     else app.log.info({ signal }, 'shutting down: draining in-flight requests')
     const started = Date.now()
     await shutdown(app)
+    // The last spans, when tracing is on (a no-op otherwise).
+    await shutdownTelemetry()
     app.log.info({ ms: Date.now() - started }, 'shut down')
   })
   try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import createError from '@fastify/error'
-import { SORTS, type Sort } from '../schemas/product.js'
+import { ALL_SORTS, type Sort } from '../schemas/product.js'
 
 /**
  * Opaque page cursors.
@@ -8,9 +8,9 @@ import { SORTS, type Sort } from '../schemas/product.js'
  * A cursor is the base64url form of `1|<sort>|<sort value>|<id>|<filter digest>`:
  * - `1` is the format version;
  * - the sort value and id are those of the last row of the page (the keyset position); the sort
- *   value is empty for the id sorts, `12345.67` for the price sorts and an ISO instant with
- *   milliseconds for the createdAt sorts;
- * - the filter digest binds the cursor to the normalised filters and sort it was issued for, so
+ *   value is empty for the id sorts, `12345.67` for the price sorts, an ISO instant with
+ *   milliseconds for the createdAt sorts and the relevance key (a small integer) for `relevance`;
+ * - the filter digest binds the cursor to the normalised filters, search terms and sort it was issued for, so
  *   that a cursor replayed with other filters is refused instead of answering a wrong page.
  *
  * Decoding is strict: the text must be canonical base64url of exactly that shape, every part is
@@ -27,6 +27,8 @@ export interface CatalogFilters {
   minPrice?: string
   /** Inclusive upper bound in cents precision, canonical `123.45` form. */
   maxPrice?: string
+  /** The search terms in canonical form (`organic tom*`), when searching. */
+  q?: string
 }
 
 /** The keyset position after which the next page starts. */
@@ -47,12 +49,23 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
 const ID = /^[1-9][0-9]{0,15}$/
 const DIGEST = /^[A-Za-z0-9_-]{16}$/
 const PRICE = /^(?:0|[1-9][0-9]{0,7})\.[0-9]{2}$/
+const RELEVANCE = /^(?:0|[1-9][0-9]{0,4})$/
 const INSTANT = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/
 
+/** The columns of the plain listing's sorts. */
 export type SortColumn = 'id' | 'price' | 'createdAt'
+/** What a cursor's sort value can be: a listing column, or the relevance key of a search. */
+export type CursorColumn = SortColumn | 'relevance'
 
+export function cursorColumn (sort: Sort): CursorColumn {
+  return sort.replace(/^-/, '') as CursorColumn
+}
+
+/** The column of a listing sort; `relevance` is only ever answered by the search path. */
 export function sortColumn (sort: Sort): SortColumn {
-  return sort.replace(/^-/, '') as SortColumn
+  const column = cursorColumn(sort)
+  if (column === 'relevance') throw new TypeError('relevance is a search sort; it has no column in products')
+  return column
 }
 
 /**
@@ -60,15 +73,19 @@ export function sortColumn (sort: Sort): SortColumn {
  * inverted); 96 bits keep accidental collisions out of reach.
  */
 export function filterDigest (sort: Sort, filters: CatalogFilters): string {
-  const canonical = JSON.stringify([sort, filters.category ?? null, filters.minPrice ?? null, filters.maxPrice ?? null])
+  const parts: Array<string | null> = [sort, filters.category ?? null, filters.minPrice ?? null, filters.maxPrice ?? null]
+  // Listings without a search keep the digest they always had (cursors issued before q existed stay valid).
+  if (filters.q !== undefined) parts.push(filters.q)
+  const canonical = JSON.stringify(parts)
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }
 
 /** Whether a cursor's sort value has exactly the shape its sort column produces. */
-export function validSortValue (column: SortColumn, value: string | null): boolean {
+export function validSortValue (column: CursorColumn, value: string | null): boolean {
   switch (column) {
     case 'id': return value === null
     case 'price': return value !== null && PRICE.test(value)
+    case 'relevance': return value !== null && RELEVANCE.test(value)
     case 'createdAt': {
       if (value === null || !INSTANT.test(value)) return false
       const time = Date.parse(value)
@@ -78,7 +95,7 @@ export function validSortValue (column: SortColumn, value: string | null): boole
 }
 
 export function encodeCursor (payload: CursorPayload): string {
-  if (!validSortValue(sortColumn(payload.sort), payload.value)) {
+  if (!validSortValue(cursorColumn(payload.sort), payload.value)) {
     throw new TypeError(`invalid ${payload.sort} cursor value: ${String(payload.value)}`)
   }
   if (!Number.isSafeInteger(payload.id) || payload.id < 1) throw new TypeError(`invalid cursor id: ${payload.id}`)
@@ -97,11 +114,11 @@ export function decodeCursor (raw: string): CursorPayload {
   const parts = text.split('|')
   if (parts.length !== 5) throw malformed()
   const [version, sort, value, id, digest] = parts
-  if (version !== VERSION || !(SORTS as readonly string[]).includes(sort)) throw malformed()
+  if (version !== VERSION || !(ALL_SORTS as readonly string[]).includes(sort)) throw malformed()
   if (!ID.test(id) || !Number.isSafeInteger(Number(id)) || !DIGEST.test(digest)) throw malformed()
   const typedSort = sort as Sort
   const typedValue = value === '' ? null : value
-  if (!validSortValue(sortColumn(typedSort), typedValue)) throw malformed()
+  if (!validSortValue(cursorColumn(typedSort), typedValue)) throw malformed()
   return { sort: typedSort, value: typedValue, id: Number(id), digest }
 }
 
@@ -115,7 +132,7 @@ export function readCursor (raw: string, sort: Sort, digest: string): CursorPosi
     throw new InvalidCursorError(`it was issued for sort=${cursor.sort}, not sort=${sort}`)
   }
   if (cursor.digest !== digest) {
-    throw new InvalidCursorError('it was issued for other filters; keep category, minPrice and maxPrice unchanged while paging')
+    throw new InvalidCursorError('it was issued for other filters; keep q, category, minPrice and maxPrice unchanged while paging')
   }
   return { value: cursor.value, id: cursor.id }
 }

@@ -1,6 +1,7 @@
 import createError from '@fastify/error'
 import type { ProductListQuery, Sort } from '../schemas/product.js'
 import { filterDigest, readCursor, sortColumn, type CatalogFilters, type CursorPosition, type SortColumn } from './cursor.js'
+import { parseSearch, type ParsedSearch } from './search-words.js'
 
 /**
  * Keyset pagination for the catalog: normalises a validated list query (prices, defaults,
@@ -38,6 +39,8 @@ export interface ListQuery {
   digest: string
   /** Where the page starts (after this row), or null for the first page. */
   after: CursorPosition | null
+  /** The parsed `q`, when searching (its canonical form is also in `filters.q`). */
+  search?: ParsedSearch
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,16 +104,21 @@ export function normalisePrices (minRaw: string | undefined, maxRaw: string | un
 
 /** Validated query → normalised query; throws a 400 error for bad prices or a bad cursor. */
 export function normaliseListQuery (query: ProductListQuery): ListQuery {
-  const sort: Sort = query.sort ?? 'id'
+  const search = query.q === undefined ? undefined : parseSearch(query.q)
+  const sort: Sort = query.sort ?? (search !== undefined ? 'relevance' : 'id')
+  if (sort === 'relevance' && search === undefined) {
+    throw new InvalidQueryError('querystring/sort relevance needs a search: give q, or sort by id, price or createdAt')
+  }
   const limit = query.limit ?? DEFAULT_LIMIT
   assertInteger('querystring/limit', limit, 1, MAX_LIMIT)
   const filters: CatalogFilters = {
     ...(query.category !== undefined ? { category: query.category } : {}),
-    ...normalisePrices(query.minPrice, query.maxPrice)
+    ...normalisePrices(query.minPrice, query.maxPrice),
+    ...(search !== undefined ? { q: search.canonical } : {})
   }
   const digest = filterDigest(sort, filters)
   const after = query.cursor === undefined ? null : readCursor(query.cursor, sort, digest)
-  return { sort, limit, filters, digest, after }
+  return { sort, limit, filters, digest, after, ...(search !== undefined ? { search } : {}) }
 }
 
 /**
@@ -118,10 +126,12 @@ export function normaliseListQuery (query: ProductListQuery): ListQuery {
  * the order or spelling of their parameters (`minPrice=5` and `minPrice=5.00` are one page).
  */
 export function canonicalQuery (q: ListQuery): string {
-  return JSON.stringify([
+  const parts: unknown[] = [
     q.sort, q.limit, q.filters.category ?? null, q.filters.minPrice ?? null, q.filters.maxPrice ?? null,
     q.after === null ? null : [q.after.value, q.after.id]
-  ])
+  ]
+  if (q.filters.q !== undefined) parts.push(q.filters.q)
+  return JSON.stringify(parts)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ export const SupplierUnavailableError = createError(
  * - `status`: an HTTP answer that is not a success (`status` says which);
  * - `unauthorized`: a 401, handled by refreshing the token once;
  * - `bad-response`: a success whose body is not JSON or is too large;
- * - `token`: no access token could be obtained;
+ * - `token`: no access token could be obtained (`transient` says whether that is worth retrying);
+ * - `deadline`: the whole call's deadline (SUPPLIER_DEADLINE_MS) passed;
  * - `closing`: the service is shutting down.
  */
-export type SupplierFailureKind = 'timeout' | 'network' | 'status' | 'unauthorized' | 'bad-response' | 'token' | 'closing'
+export type SupplierFailureKind = 'timeout' | 'network' | 'status' | 'unauthorized' | 'bad-response' | 'token' | 'deadline' | 'closing'
 
 export class SupplierCallError extends Error {
   override name = 'SupplierCallError'
@@ -24,17 +25,24 @@ export class SupplierCallError extends Error {
   readonly status: number | undefined
   /** The supplier's `Retry-After` header, as sent. */
   readonly retryAfter: string | string[] | undefined
+  /** For `token`: the provider failed in a passing way (unreachable, timed out, 5xx, 408, 429). */
+  readonly transient: boolean
 
-  constructor (kind: SupplierFailureKind, message: string, extra: { status?: number, retryAfter?: string | string[], cause?: unknown } = {}) {
+  constructor (kind: SupplierFailureKind, message: string, extra: { status?: number, retryAfter?: string | string[], cause?: unknown, transient?: boolean } = {}) {
     super(message, extra.cause !== undefined ? { cause: extra.cause } : undefined)
     this.kind = kind
     this.status = extra.status
     this.retryAfter = extra.retryAfter
+    this.transient = extra.transient ?? false
   }
 
-  /** Worth another attempt after a wait: timeouts, network errors and the transient statuses. */
+  /**
+   * Worth another attempt after a wait: timeouts, network errors, the transient statuses and
+   * the token provider's own transient failures.
+   */
   get retryable (): boolean {
     if (this.kind === 'timeout' || this.kind === 'network') return true
+    if (this.kind === 'token') return this.transient
     return this.kind === 'status' && this.status !== undefined && isRetryableStatus(this.status)
   }
 

@@ -14,12 +14,15 @@ export function documented<T extends object> (schema: T, description: string, he
 /** Headers of the cached, validated representations (product pages, one product). */
 export const CACHE_HEADERS: Record<string, HeaderDoc> = {
   etag: { type: 'string', description: 'Strong validator of these bytes; send it back as `if-none-match` to get a 304' },
-  'cache-control': { type: 'string', description: '`public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>`' }
+  'cache-control': { type: 'string', description: '`public, max-age=<CACHE_TTL_SECONDS>, stale-while-revalidate=<CACHE_TTL_SECONDS>`' },
+  vary: { type: 'string', description: '`accept-encoding`: the representation depends on it' },
+  'content-encoding': { type: 'string', description: '`br` or `gzip` when `accept-encoding` allows it (each with its own `etag`); absent otherwise' }
 }
 
 /** Where a catalog page came from. */
 export const X_CACHE_HEADER: Record<string, HeaderDoc> = {
-  'x-cache': { type: 'string', description: '`HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL' }
+  'x-cache': { type: 'string', description: '`HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL' },
+  'x-cache-tier': { type: 'string', description: 'On a `HIT`: `memory` (this instance) or `redis` (shared)' }
 }
 
 /** Responses that must not be stored by caches. */

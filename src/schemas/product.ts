@@ -2,7 +2,9 @@ import Type, { type Static } from 'typebox'
 
 /** The sort orders of the catalog; ties are broken by `id` in the same direction. */
 export const SORTS = ['id', '-id', 'price', '-price', 'createdAt', '-createdAt'] as const
-export type Sort = typeof SORTS[number]
+/** Every accepted sort: the catalog's, plus `relevance` (best match first, ties by id ascending), which needs `q`. */
+export const ALL_SORTS = [...SORTS, 'relevance'] as const
+export type Sort = typeof ALL_SORTS[number]
 
 export const Product = Type.Object({
   id: Type.Integer({ minimum: 1, examples: [1] }),
@@ -50,7 +52,20 @@ export const ProductListQuery = Type.Object({
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 64, examples: ['vegetables'] })),
   minPrice: Type.Optional(PriceParam('Lowest price, inclusive')),
   maxPrice: Type.Optional(PriceParam('Highest price, inclusive')),
-  sort: Type.Optional(Type.Enum([...SORTS], { default: 'id', description: 'Sort order; ties broken by id in the same direction' }))
+  sort: Type.Optional(Type.Enum([...ALL_SORTS], {
+    description: 'Sort order; ties broken by id in the same direction. Default `id`, or `relevance` when `q` is given; ' +
+      '`relevance` (best match first: names with the fewest words besides the query\'s, ties by id ascending) needs `q`.',
+    examples: ['price', 'relevance']
+  })),
+  q: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'Full-text search over the product name, case-insensitive. Every word of 3 or more letters/digits must ' +
+      'appear in the name as a whole word, except the last word, which also matches as a prefix (type-ahead: ' +
+      '`organic tom` finds "Organic Tomatoes 1kg"). Shorter words and stop words ("the", "with", ...) are ignored; a `q` ' +
+      'with no word left is a 400. Combines with every filter and sort; cursors are bound to it.',
+    examples: ['organic tom', 'coorg coffee', 'basmati']
+  }))
 }, { additionalProperties: false })
 
 export type ProductListQuery = Static<typeof ProductListQuery>

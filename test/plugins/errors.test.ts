@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import net, { type AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -200,4 +202,27 @@ test('the service answers an unknown /api path with the 404 problem', async (t) 
   const body = isProblem(t, res, 404)
   t.equal(body.instance, '/api/does-not-exist/42')
   t.equal(body.requestId, res.headers['x-request-id'], 'the request id is also a header')
+})
+
+test('an HTTP/1.1 request without Host is refused with a problem+json 400; HTTP/1.0 may leave it out', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const exchange = async (head: string): Promise<string> => {
+    const socket = net.connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    socket.write(head)
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    await Promise.race([once(socket, 'close'), once(socket, 'end')])
+    socket.destroy()
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  const raw = await exchange('GET /health HTTP/1.1\r\nconnection: close\r\n\r\n')
+  t.match(raw, /^HTTP\/1\.1 400 /)
+  t.match(raw, /content-type: application\/problem\+json/i)
+  const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>
+  t.match(body, { status: 400, title: 'Bad Request', detail: /Host/ })
+  t.match(await exchange('GET /health HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200 /, 'HTTP/1.0 without Host is served')
+  t.match(await exchange('GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /, 'with Host: served')
 })

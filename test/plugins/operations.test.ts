@@ -58,7 +58,10 @@ test('API responses carry strict security headers; the Swagger UI gets a policy 
     t.equal(res.headers['x-powered-by'], undefined)
     t.match(res.headers, securityHeaders(), `${url} carries every header helmet sets`)
   }
-  t.ok(Object.keys(securityHeaders()).length >= 10, 'helmet\'s full set, computed once')
+  t.same(Object.keys(securityHeaders()).sort(), [
+    'content-security-policy', 'cross-origin-resource-policy', 'referrer-policy', 'strict-transport-security',
+    'x-content-type-options', 'x-frame-options'
+  ], 'the headers that matter to a JSON API, computed once')
   const ui = await app.inject('/docs')
   t.equal(ui.statusCode, 200)
   t.match(ui.headers['content-type'], /text\/html/)

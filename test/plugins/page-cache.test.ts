@@ -5,22 +5,28 @@ import { test, type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import metrics from '../../plugins/metrics.js'
 import redis from '../../plugins/redis.js'
-import pageCache, { etagMatches, pageOf, PAGE_KEY_PREFIX } from '../../plugins/page-cache.js'
+import pageCache, { etagMatches, pageOf, PAGE_KEY_PREFIX, type PageCacheOptions } from '../../plugins/page-cache.js'
+import { CachedPage } from '../../src/lib/cached-page.js'
 import { CATALOG_VERSION_KEY } from '../../src/lib/catalog-version.js'
 import { flushPrefix, redisClient, REDIS_BASE, TEST_REDIS_PREFIX } from '../helper.js'
 
 const TTL = 30
 
+/**
+ * Only the Redis tier: no memory tier, and the catalog version read on every lookup, so each
+ * lookup shows what Redis holds at that moment (the memory tier has tests of its own below).
+ */
+const REDIS_ONLY: Partial<PageCacheOptions> = { memoryBytes: 0, versionFreshMs: 0 }
+
 /** The page cache on a bare Fastify with its dependencies, as app.ts registers them. */
-async function buildCache (t: Test, url = REDIS_BASE, prefix = TEST_REDIS_PREFIX): Promise<FastifyInstance> {
+async function buildCache (t: Test, url = REDIS_BASE, prefix = TEST_REDIS_PREFIX, options: Partial<PageCacheOptions> = REDIS_ONLY): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(metrics)
   await app.register(redis, { url, keyPrefix: prefix, startWaitMs: 1000 })
-  await app.register(pageCache, { ttlSeconds: TTL })
+  await app.register(pageCache, { ttlSeconds: TTL, ...options })
   app.get('/page', async (request, reply) => {
     const { page, cache } = await app.pageCache.get('fixed-query', async () => '{"data":[],"nextCursor":null}')
-    reply.header('x-cache', cache)
-    return app.pageCache.send(request, reply, page)
+    return app.pageCache.send(request, reply, page, cache)
   })
   t.teardown(() => app.close())
   await app.ready()
@@ -48,11 +54,13 @@ test('a miss loads and stores the page; the next lookup is a hit with the same b
   const load = async (): Promise<string> => { loads++; return '{"n":1}' }
   const first = await app.pageCache.get('query-a', load)
   t.equal(first.cache, 'MISS')
-  t.same(first.page, pageOf('{"n":1}'))
+  t.equal(first.page.body, '{"n":1}')
+  t.equal(first.page.etag, pageOf('{"n":1}').etag)
   t.match(first.page.etag, /^"[A-Za-z0-9_-]{22}"$/, 'strong ETag')
   const second = await app.pageCache.get('query-a', load)
   t.equal(second.cache, 'HIT')
-  t.same(second.page, first.page)
+  t.equal(second.page.body, first.page.body)
+  t.equal(second.page.etag, first.page.etag)
   t.equal(loads, 1)
   t.equal(await counterValue(app, 'miss'), 1)
   t.equal(await counterValue(app, 'hit'), 1)

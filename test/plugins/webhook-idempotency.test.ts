@@ -96,3 +96,34 @@ test('verifySignature is a no-op without a secret and a 401 error for a bad sign
   t.throws(() => closed.webhookIdempotency.verifySignature(headers, Buffer.from('{"event_id":"e","status":"t"}')),
     { statusCode: 401, code: 'FL_WEBHOOK_SIGNATURE' })
 })
+
+test('concurrent events are committed together, and a batch keeps exactly-once, 409 and out-of-order rules', async (t) => {
+  const app = await bare(t)
+  await flushPrefix()
+  const orderId = unique('ord')
+  const base = Date.UTC(2025, 3, 1)
+  // 100 events of one order submitted at once, their occurred_at shuffled (a fixed permutation).
+  const events = Array.from({ length: 100 }, (_, i) => event({
+    eventId: unique('evt'), orderId, status: `step-${i}`, occurredAt: new Date(base + i * 1000).toISOString()
+  }))
+  const shuffled = events.map((_, i) => events[(i * 37) % 100])
+  const repeat = shuffled[10]
+  const forged = { ...repeat, rawBody: Buffer.from(repeat.rawBody.toString('utf8').replace('step-', 'forged-')) }
+  const results = await Promise.allSettled([...shuffled, repeat, forged].map(async (e) => await app.webhookIdempotency.receive(e)))
+
+  const values = results.map((r) => r.status === 'fulfilled' ? r.value.duplicate : (r.reason as { statusCode?: number }).statusCode)
+  t.same(values.slice(0, 100), Array(100).fill(false), 'each of the 100 events processed once')
+  t.equal(values[100], true, 'the same bytes again in the same burst: a duplicate')
+  t.equal(values[101], 409, 'other bytes under a claimed id in the same burst: 409')
+
+  const order = await app.webhookIdempotency.findOrder(orderId)
+  t.equal(order?.status, 'step-99', 'the newest occurred_at wins whatever the order inside the batches')
+  t.equal(order?.history.length, 100)
+  t.same(order?.history.map((h) => h.eventId).sort(), shuffled.map((e) => e.eventId).sort(), 'one history entry per event')
+
+  const metrics = await app.metricsRegistry.getSingleMetricAsString('webhook_commit_batch_size')
+  const count = Number(/webhook_commit_batch_size_count (\d+)/.exec(metrics)?.[1])
+  const sum = Number(/webhook_commit_batch_size_sum (\d+)/.exec(metrics)?.[1])
+  t.equal(sum, 100, 'every new event made durable by a commit')
+  t.ok(count <= 20, `in a few commits, not one per event (${count} commits)`)
+})

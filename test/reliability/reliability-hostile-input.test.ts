@@ -289,7 +289,23 @@ test('no SQL text is built from values: every interpolation into SQL has been re
     'seed/seeder.ts': [
       'SHADOW', 'RETIRED', 'TABLE', 'COLUMNS',
       "indexes.map((i) => `DROP INDEX ${mysql.escapeId(i.name)}`).join(', ')",
-      "indexes.map((i) => `ADD ${i.clause}`).join(', ')"
+      "indexes.map((i) => `ADD ${i.clause}`).join(', ')",
+      // the search tables' names (module constants)
+      'SEARCH_TABLES.words', 'SEARCH_SHADOW.words', 'copy', 'live',
+      "searchTableList(SEARCH_RETIRED).join(', ')", "searchTableList(SEARCH_SHADOW).join(', ')",
+      "[SHADOW, RETIRED, ...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')",
+      "[RETIRED, ...searchTableList(SEARCH_RETIRED)].join(', ')",
+      "[SHADOW, ...searchTableList(SEARCH_SHADOW)].join(', ')",
+      "[...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')"
+    ],
+    // the word table's fixed column list
+    'seed/search-index.ts': ['WORD_COLUMNS'],
+    // the search statements: term indexes and limits (numbers), `?` placeholder lists, index and
+    // column names from the SORT_INDEX map, WHERE fragments with `?` placeholders, fixed keywords
+    'src/lib/search-sql.ts': [
+      'i', 'MAX_EXPANSIONS + 1', "e.words.map(() => '?').join(', ')", "wordCondition('x', c, params)",
+      'index', 'col', 'distinct', 'hint', 'orderBy', "where.join(' AND ')", "order('')", "order('k.')",
+      "parts.join(' UNION ')", 'keys', 'count'
     ]
   }
   const found = sqlInterpolations(ROOT, ['plugins', 'routes', 'src', 'seed'])

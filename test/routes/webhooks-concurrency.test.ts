@@ -63,7 +63,7 @@ test('one event id sent at once with two different bodies: one wins, the rest ar
   for (const r of results) {
     const mine = bodies[Math.floor(r.i / 2) % 2]
     if (mine === winner) t.equal(r.status, 200, 'same bytes as the winner: 200')
-    else t.equal(r.status, 409, 'other bytes: 409')
+    else t.equal(r.status, 409, `other bytes: 409 ${JSON.stringify(r.json)}`)
   }
   const order = (await a.inject(`/api/orders/${orderId}`)).json()
   t.equal(order.status, (JSON.parse(winner) as { status: string }).status)

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { build, sql } from '../helper.js'
+import { build, sql, testConfig } from '../helper.js'
 import { sign, secretKey } from '../../src/lib/standard-webhooks.js'
 
 const SECRET = 'whsec_' + randomBytes(32).toString('base64')
@@ -121,4 +121,24 @@ test('rejected deliveries are counted in webhook_events_total', async (t) => {
   const metrics = await app.metricsRegistry.getSingleMetricAsString('webhook_events_total')
   t.match(metrics, /webhook_events_total\{result="rejected"\} 1$/m)
   t.match(metrics, /webhook_events_total\{result="processed"\} 1$/m)
+})
+
+test('WEBHOOK_SECRET may hold several secrets separated by spaces: a signature made with any of them verifies', async (t) => {
+  const NEXT = 'whsec_' + randomBytes(24).toString('base64')
+  const app = await build(t, { WEBHOOK_SECRET: `${SECRET}  ${NEXT}` })
+  const byOld = signed(eventBody())
+  t.equal((await deliver(app, byOld)).statusCode, 200, 'signed with the first secret')
+  const body = eventBody()
+  const id = unique('msg')
+  const ts = nowSeconds()
+  t.equal((await deliver(app, { body, id, timestamp: ts, signature: sign(secretKey(NEXT), id, ts, body) })).statusCode, 200,
+    'signed with the second secret')
+  const stranger = 'whsec_' + randomBytes(24).toString('base64')
+  const body2 = eventBody()
+  t.equal((await deliver(app, { body: body2, id, timestamp: ts, signature: sign(secretKey(stranger), id, ts, body2) })).statusCode, 401,
+    'a secret not in the list does not verify')
+
+  for (const bad of [`${SECRET},${NEXT}`, `${SECRET} nothex`, `${SECRET} whsec_`, 'whsec_a b']) {
+    t.throws(() => testConfig({ WEBHOOK_SECRET: bad }), /WEBHOOK_SECRET/, `refused at start: ${JSON.stringify(bad.slice(-12))}`)
+  }
 })

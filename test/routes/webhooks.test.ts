@@ -225,3 +225,54 @@ test('4-byte characters and 128-character ids round-trip; ids differing by case 
   t.equal(order.json().status, 'récolté 🥕')
   t.same(order.json().history.map((h: Json) => h.eventId), [base, base.toLowerCase(), base + ' '])
 })
+
+test('a body that is not valid UTF-8 is a 400 problem and stores nothing (no U+FFFD stand-in)', async (t) => {
+  const app = await build(t)
+  const db = await sql(t)
+  const eventId = unique('evt')
+  for (const bad of [0xff, 0xfe]) {
+    const payload = Buffer.concat([Buffer.from(`{"event_id":"${eventId}","status":"bad`), Buffer.from([bad]), Buffer.from('"}')])
+    const res = await app.inject({ method: 'POST', url: '/webhook/order-update', headers: { 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 400, `byte 0x${bad.toString(16)}`)
+    t.match(res.headers['content-type'], /^application\/problem\+json/)
+    t.match(res.json(), { status: 400, detail: /UTF-8/ })
+  }
+  const [rows] = await db.query<import('mysql2').RowDataPacket[]>('SELECT 1 FROM webhook_events WHERE event_id = ?', [eventId])
+  t.equal(rows.length, 0, 'nothing stored')
+  const good = await post(app, `{"event_id":"${eventId}","status":"bad\uFFFD"}`)
+  t.same(good.json(), { received: true, duplicate: false }, 'a real U+FFFD sent as valid UTF-8 is an ordinary event')
+})
+
+test('occurred_at is kept and compared to the microsecond', async (t) => {
+  const app = await build(t)
+  const orderId = unique('ord')
+  await post(app, { event_id: unique('evt'), order_id: orderId, status: 'shipped', occurred_at: '2025-03-01T10:00:00.0009Z' })
+  await post(app, { event_id: unique('evt'), order_id: orderId, status: 'paid', occurred_at: '2025-03-01T10:00:00.0001Z' })
+  let order = (await app.inject(`/api/orders/${orderId}`)).json()
+  t.equal(order.status, 'shipped', '.0001 is older than .0009: the order does not move back')
+  t.same(order.history.map((h: Json) => h.occurredAt), ['2025-03-01T10:00:00.000900Z', '2025-03-01T10:00:00.000100Z'])
+
+  await post(app, { event_id: unique('evt'), order_id: orderId, status: 'delivered', occurred_at: '2025-03-01T10:00:00.000901Z' })
+  order = (await app.inject(`/api/orders/${orderId}`)).json()
+  t.equal(order.status, 'delivered', 'one microsecond later moves it')
+})
+
+test('an occurred_at more than 5 minutes ahead of the clock is a 400 problem; within 5 minutes is accepted', async (t) => {
+  const app = await build(t)
+  const db = await sql(t)
+  const orderId = unique('ord')
+  for (const ahead of [5 * 60_000 + 5_000, 3650 * 86_400_000]) {
+    const occurredAt = new Date(Date.now() + ahead).toISOString()
+    const res = await post(app, { event_id: unique('evt'), order_id: orderId, status: 'pinned', occurred_at: occurredAt })
+    t.equal(res.statusCode, 400, occurredAt)
+    t.match(res.json(), { status: 400, detail: /occurred_at .*5 minutes ahead/ })
+  }
+  const year9999 = await post(app, { event_id: unique('evt'), order_id: orderId, status: 'pinned', occurred_at: '9999-01-01T00:00:00Z' })
+  t.equal(year9999.statusCode, 400, 'year 9999 cannot pin an order')
+  const [rows] = await db.query<import('mysql2').RowDataPacket[]>('SELECT 1 FROM orders WHERE order_id = ?', [orderId])
+  t.equal(rows.length, 0, 'no order was created')
+
+  const soon = new Date(Date.now() + 4 * 60_000).toISOString()
+  t.equal((await post(app, { event_id: unique('evt'), order_id: orderId, status: 'paid', occurred_at: soon })).statusCode, 200,
+    'a provider clock a few minutes ahead is tolerated')
+})

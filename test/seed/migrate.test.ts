@@ -1,9 +1,10 @@
 import { test } from 'tap'
 import mysql from 'mysql2/promise'
 import { migrate, splitStatements } from '../../seed/migrate.js'
-import { MYSQL_BASE, TEST_DB } from '../helper.js'
+import { MYSQL_BASE, TEST_DB, ownDatabase } from '../helper.js'
 
-const DB = `${TEST_DB}_runs`
+const DB = ownDatabase(`${TEST_DB}_runs`)
+ownDatabase(`${DB}_c`)
 const url = `${MYSQL_BASE}/${DB}`
 
 async function admin (): Promise<mysql.Connection> {
@@ -25,7 +26,7 @@ test('migrate creates the database and every table, and a second run changes not
 
   const [tables] = await conn.query<mysql.RowDataPacket[]>(
     'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [DB])
-  t.same(tables.map((r) => r.t), ['orders', 'products', 'schema_migrations', 'webhook_events'])
+  t.same(tables.map((r) => r.t), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
 
   const [indexes] = await conn.query<mysql.RowDataPacket[]>(
     `SELECT index_name AS name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols
@@ -54,7 +55,8 @@ test('migrate is safe when several processes start at once', async (t) => {
   const applied = results.flatMap((r) => r.applied)
   t.equal(applied.length, new Set(applied).size, 'each migration applied exactly once')
   const [[count]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${DB}_c.schema_migrations`)
-  t.equal(Number(count.n), results[0].current)
+  // One row per applied file (versions need not be contiguous while numbers are reserved).
+  t.equal(Number(count.n), applied.length)
   await conn.query(`DROP DATABASE ${DB}_c`)
 })
 

@@ -139,7 +139,7 @@ test('after seeding, the table and its indexes are exactly those of the migratio
   const report = await seed({ count: 5000, reset: true, seed: 'indexes' })
   t.equal(report.indexesRebuilt, 5, 'the five secondary indexes were dropped for the load and rebuilt')
   t.equal(await tableDefinition(conn), migrated, 'SHOW CREATE TABLE is unchanged')
-  t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'])
+  t.same(await tables(conn), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
 
   const kept = await seed({ count: 2000, reset: true, seed: 'indexes', rebuildIndexes: false })
   t.equal(kept.indexesRebuilt, 0, 'loading with the indexes in place is possible too')
@@ -161,7 +161,7 @@ test('a stopped load leaves the live catalog as it was, whether it was reloading
       onProgress: (n) => { if (n >= 3000) abort.abort() }
     }), /aborted/, `${method} stops`)
     t.same(await rows(conn), before, `${method}: the catalog is unchanged`)
-    t.same(await tables(conn), ['orders', 'products', 'schema_migrations', 'webhook_events'], `${method}: no work table left`)
+    t.same(await tables(conn), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'], `${method}: no work table left`)
   }
   for (const method of ['load-data', 'insert'] as const) {
     const abort = new AbortController()
@@ -196,7 +196,7 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   const err = sink()
   const report = await runSeed(config, { count: 2000, reset: true, seed: 'version' }, { out, err })
   t.equal(await redis.get(CATALOG_VERSION_KEY), '42', 'INCR of the prefixed catalog:version key')
-  t.match(out.text, /^seeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, [\d,]+ rows\/s\n$/)
+  t.match(out.text, /^seeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/)
   t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
   t.equal(report.inserted, 2000)
 })

@@ -34,7 +34,8 @@ async function startService (t: { teardown: (fn: () => unknown) => void }): Prom
       REDIS_URL: REDIS_BASE,
       REDIS_KEY_PREFIX: TEST_REDIS_PREFIX,
       LOG_LEVEL: 'info',
-      LOG_PRETTY: 'false'
+      LOG_PRETTY: 'false',
+      MAX_EVENT_LOOP_DELAY_MS: '0'
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })

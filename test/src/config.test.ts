@@ -48,7 +48,9 @@ test('loadConfig names the variable at fault in one line', async (t) => {
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must match pattern/],
     [{ WEBHOOK_SECRET: 'not-a-secret' }, /WEBHOOK_SECRET must match pattern/],
     [{ SUPPLIER_BASE_URL: 'https://supplier.example' }, /OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are required/],
-    [{ NODE_ENV: 'production' }, /WEBHOOK_SECRET is required when NODE_ENV=production/]
+    [{ NODE_ENV: 'production' }, /WEBHOOK_SECRET is required when NODE_ENV=production/],
+    [{ NODE_ENV: 'production', WEBHOOK_SECRET: 'whsec_c2VjcmV0' }, /^SUPPLIER_BASE_URL is required when NODE_ENV=production/],
+    [{ SUPPLIER_DEADLINE_MS: '0' }, /SUPPLIER_DEADLINE_MS must be >= 1/]
   ]
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), message, JSON.stringify(env))
@@ -70,7 +72,7 @@ test('supplierSettings points at the built-in sandbox when no supplier is config
 
 test('the server exits 1 with one clear line for a bad variable, no stack trace', async (t) => {
   const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    env: { ...process.env, PORT: 'abc' }, encoding: 'utf8', timeout: 30_000, cwd: root
+    env: { ...process.env, PORT: 'abc' }, encoding: 'utf8', timeout: 90_000, cwd: root
   })
   t.equal(res.status, 1)
   t.equal(res.stderr.trim(), 'invalid configuration: PORT must be integer')
@@ -84,8 +86,28 @@ test('a .env file fills in variables; real environment variables win', async (t)
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '3999' }
   delete env.LOG_LEVEL
   const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    env, encoding: 'utf8', timeout: 30_000, cwd: dir
+    env, encoding: 'utf8', timeout: 90_000, cwd: dir
   })
   t.equal(res.status, 1)
   t.equal(res.stderr.trim(), 'invalid configuration: LOG_LEVEL must be equal to one of the allowed values')
+})
+
+test('production serves the built-in sandbox supplier only when SANDBOX_SUPPLIER=true', async (t) => {
+  const production = { NODE_ENV: 'production', WEBHOOK_SECRET: 'whsec_c2VjcmV0' }
+  t.equal(loadConfig({ ...production, SANDBOX_SUPPLIER: 'true' }).SANDBOX_SUPPLIER, true)
+  t.throws(() => loadConfig({ ...production, SANDBOX_SUPPLIER: 'false' }), /SUPPLIER_BASE_URL/)
+  const real = loadConfig({ ...production, SUPPLIER_BASE_URL: 'https://supplier.example', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret' })
+  t.equal(real.SANDBOX_SUPPLIER, false, 'a configured supplier needs nothing more')
+  t.equal(real.SUPPLIER_DEADLINE_MS, 20_000, 'SUPPLIER_DEADLINE_MS defaults to 20 s')
+})
+
+test('a production start with no SUPPLIER_BASE_URL exits 1 with a line naming it', async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', WEBHOOK_SECRET: 'whsec_c2VjcmV0', PORT: '0' }
+  delete env.SUPPLIER_BASE_URL
+  delete env.SANDBOX_SUPPLIER
+  const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
+    env, encoding: 'utf8', timeout: 60_000, cwd: mkdtempSync(path.join(tmpdir(), 'fl-prod-'))
+  })
+  t.equal(res.status, 1)
+  t.match(res.stderr.trim(), /^SUPPLIER_BASE_URL is required when NODE_ENV=production/)
 })

@@ -1,0 +1,204 @@
+// Search and facet latency on a large seeded catalog: uncached search pages (the catalog's
+// database path, one request at a time) for a rare word, a common word under several sorts,
+// first page and 90% deep, and GET /api/categories cached (through the service, Redis) and
+// uncached. `npm run bench` calls runSearchBench; alone:
+//
+//   npx tsx bench/search.ts [--mysql-url mysql://root@127.0.0.1:3306/farmlokal] [--iterations 200]
+import Fastify from 'fastify'
+import mysqlPlugin, { mysqlOptions, type Row } from '../plugins/mysql.js'
+import { createCatalog } from '../plugins/catalog.js'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import type { ProductListQuery, Sort } from '../src/schemas/product.js'
+import { encodeCursor } from '../src/lib/cursor.js'
+import { normaliseListQuery } from '../src/lib/keyset.js'
+import { argValue, markdownTable, percentile, round, writeResult, formatCount } from './support.js'
+
+export interface SearchBenchOptions {
+  mysqlUrl: string
+  redisUrl?: string
+  iterations?: number
+  log?: (line: string) => void
+}
+
+export interface SearchRow {
+  scenario: string
+  q: string
+  sort: string
+  /** Position of the page's first row among the matches. */
+  offset: number
+  matches: number
+  p50: number
+  p95: number
+  p99: number
+}
+
+export interface SearchGoal { goal: string, measured: string, met: 'yes' | 'no' }
+
+export interface SearchBenchResult {
+  catalogRows: number
+  iterations: number
+  rows: SearchRow[]
+  goals: SearchGoal[]
+  markdown: string
+}
+
+const SORT_KEY: Record<string, string> = { id: 'product_id', price: 'price', createdAt: 'created_at', relevance: 'name_words' }
+
+function msSince (start: bigint): number { return Number(process.hrtime.bigint() - start) / 1e6 }
+
+export async function runSearchBench (opts: SearchBenchOptions): Promise<SearchBenchResult> {
+  const iterations = opts.iterations ?? 200
+  const log = opts.log ?? (() => {})
+  const config = loadConfig({
+    MYSQL_URL: opts.mysqlUrl,
+    REDIS_URL: opts.redisUrl ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: 'bench-search:',
+    MYSQL_QUERY_TIMEOUT_MS: '600000',
+    RATE_LIMIT_MAX: '1000000000',
+    LOG_LEVEL: 'silent'
+  })
+  const bare = Fastify({ logger: false })
+  await bare.register(mysqlPlugin, mysqlOptions(config))
+  await bare.ready()
+  const query = async (sql: string, params: string[] = []): Promise<Row[]> => await bare.db.query<Row[]>(sql, params)
+  const catalog = createCatalog(bare.db)
+  const rows: SearchRow[] = []
+  try {
+    const [{ n: total }] = await query('SELECT COUNT(*) AS n FROM products')
+    const catalogRows = Number(total)
+    // The rarest and the most common words of letters only (pack sizes such as "1kg" aside).
+    const words = await query("SELECT word, products FROM search_words WHERE word REGEXP '^[a-z]+$' ORDER BY products, word")
+    const rare = words.find((w) => Number(w.products) >= 50) ?? words[0]
+    const common = words[words.length - 1]
+    log(`rare word "${String(rare.word)}" (${String(rare.products)} products), common word "${String(common.word)}" (${String(common.products)})`)
+
+    /** The cursor that starts the page at `offset` in the word's listing for `sort`. */
+    const cursorAt = async (word: string, sort: Sort, offset: number, q: string): Promise<string | undefined> => {
+      if (offset === 0) return undefined
+      const column = SORT_KEY[sort.replace('-', '')]
+      const dir = sort.startsWith('-') ? 'DESC' : 'ASC'
+      const order = column === 'product_id' ? `product_id ${dir}` : `${column} ${dir}, product_id ${dir}`
+      const [row] = await query(`SELECT product_id, ${column} AS v, CAST(created_at AS CHAR) AS created FROM product_words WHERE word = ? ORDER BY ${order} LIMIT 1 OFFSET ${offset - 1}`, [word])
+      const value = column === 'product_id'
+        ? null
+        : column === 'price' ? Number(row.v).toFixed(2) : column === 'created_at' ? `${String(row.created).replace(' ', 'T')}Z` : String(row.v)
+      const digest = normaliseListQuery({ q, sort }).digest
+      return encodeCursor({ sort, value, id: Number(row.product_id), digest })
+    }
+
+    const measure = async (scenario: string, q: string, sort: Sort, word: string, matches: number, fraction: number): Promise<SearchRow> => {
+      const offset = Math.floor(matches * fraction)
+      const cursor = await cursorAt(word, sort, offset, q)
+      const request: ProductListQuery = { q, sort, limit: 20, ...(cursor !== undefined ? { cursor } : {}) }
+      for (let i = 0; i < 10; i++) JSON.stringify(await catalog.page(request))
+      const times: number[] = []
+      for (let i = 0; i < iterations; i++) {
+        const start = process.hrtime.bigint()
+        JSON.stringify(await catalog.page(request))
+        times.push(msSince(start))
+      }
+      const row: SearchRow = { scenario, q, sort, offset, matches, p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), p99: round(percentile(times, 99)) }
+      log(`${scenario} q=${q} sort=${sort} offset=${offset}: p50 ${row.p50} ms, p95 ${row.p95} ms`)
+      rows.push(row)
+      return row
+    }
+
+    const rareWord = String(rare.word)
+    const rareMatches = Number(rare.products)
+    const commonWord = String(common.word)
+    const commonMatches = Number(common.products)
+    const r0 = await measure('rare word, first page', rareWord, 'relevance', rareWord, rareMatches, 0)
+    const r9 = await measure('rare word, 90% deep', rareWord, 'relevance', rareWord, rareMatches, 0.9)
+    const commonRows: Record<string, [SearchRow, SearchRow]> = {}
+    for (const sort of ['id', 'price', '-price', 'createdAt', 'relevance'] as Sort[]) {
+      commonRows[sort] = [
+        await measure('common word, first page', commonWord, sort, commonWord, commonMatches, 0),
+        await measure('common word, 90% deep', commonWord, sort, commonWord, commonMatches, 0.9)
+      ]
+    }
+    const prefix = commonWord.slice(0, 3)
+    await measure('type-ahead prefix, first page', prefix, 'relevance', commonWord, commonMatches, 0)
+    const second = words.filter((w) => Number(w.products) > catalogRows * 0.02 && String(w.word) !== commonWord)[0]
+    if (second !== undefined) {
+      await measure('two common words, first page', `${commonWord} ${String(second.word).slice(0, 4)}`, 'relevance', commonWord, commonMatches, 0)
+    }
+
+    // Facets: uncached from the database, and cached through the whole service (Redis).
+    const timeIt = async (n: number, fn: () => Promise<unknown>): Promise<number[]> => {
+      const times: number[] = []
+      for (let i = 0; i < n; i++) {
+        const start = process.hrtime.bigint()
+        await fn()
+        times.push(msSince(start))
+      }
+      return times
+    }
+    const facetRow = (scenario: string, q: string, times: number[]): SearchRow => {
+      const row: SearchRow = { scenario, q, sort: '', offset: 0, matches: 0, p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), p99: round(percentile(times, 99)) }
+      log(`${scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms`)
+      rows.push(row)
+      return row
+    }
+    const uncached = facetRow('categories, uncached', '', await timeIt(iterations, async () => await catalog.categoryCounts({})))
+    facetRow('categories, uncached, price range', '', await timeIt(Math.min(iterations, 20), async () => await catalog.categoryCounts({ minPrice: '100', maxPrice: '1000' })))
+    facetRow(`categories, uncached, q=${commonWord}`, commonWord, await timeIt(Math.min(iterations, 20), async () => await catalog.categoryCounts({ q: commonWord })))
+    facetRow(`categories, uncached, q=${rareWord}`, rareWord, await timeIt(iterations, async () => await catalog.categoryCounts({ q: rareWord })))
+    const app = await buildApp(config)
+    let cached: SearchRow
+    try {
+      await app.ready()
+      // Until the start-up load has passed (the overload guard answers 503 meanwhile) and the
+      // counts are in Redis.
+      for (let i = 0; i < 100; i++) {
+        const res = await app.inject('/api/categories')
+        if (res.headers['x-cache'] === 'HIT') break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      cached = facetRow('categories, cached (service, x-cache HIT)', '', await timeIt(iterations, async () => {
+        const res = await app.inject('/api/categories')
+        if (res.headers['x-cache'] !== 'HIT') throw new Error(`expected a cache hit, got ${res.statusCode} ${String(res.headers['x-cache'])} ${res.body.slice(0, 200)}`)
+      }))
+    } finally {
+      await app.close()
+    }
+
+    const goals: SearchGoal[] = []
+    const goal = (text: string, measured: number, limit: number): void => {
+      goals.push({ goal: text, measured: `p95 ${measured} ms`, met: measured <= limit ? 'yes' : 'no' })
+    }
+    goal(`rare word ("${rareWord}", ${rareMatches} matches), first page p95 ≤ 20 ms`, r0.p95, 20)
+    goal('rare word, 90% deep p95 ≤ 20 ms', r9.p95, 20)
+    for (const sort of ['id', 'price']) {
+      const [first, deep] = commonRows[sort]
+      goal(`common word ("${commonWord}", ${round(commonMatches / catalogRows * 100, 1)}% of the catalog) sort=${sort}, first page p95 ≤ 50 ms`, first.p95, 50)
+      goals.push({ goal: `common word sort=${sort}, 90% deep p95 ≤ 1.5 × first page`, measured: `p95 ${deep.p95} ms (${round(deep.p95 / first.p95, 2)}×)`, met: deep.p95 <= 1.5 * Math.max(first.p95, 1) ? 'yes' : 'no' })
+    }
+    goal('common word sort=relevance, first page p95 ≤ 100 ms', commonRows.relevance[0].p95, 100)
+    goal('common word sort=relevance, 90% deep p95 ≤ 100 ms', commonRows.relevance[1].p95, 100)
+    goal('GET /api/categories unfiltered, cached p95 ≤ 5 ms', cached.p95, 5)
+    goals.push({ goal: 'GET /api/categories unfiltered, uncached: stated', measured: `p95 ${uncached.p95} ms`, met: 'yes' })
+
+    const markdown = [
+      `### Search and facets: ${formatCount(catalogRows)} products (${iterations} sequential requests per row, uncached unless stated)`,
+      '',
+      markdownTable(rows.map((r) => ({ scenario: r.scenario, q: r.q, sort: r.sort, offset: r.offset, 'p50 ms': r.p50, 'p95 ms': r.p95, 'p99 ms': r.p99 }))),
+      '',
+      markdownTable(goals.map((g) => ({ goal: g.goal, measured: g.measured, met: g.met })))
+    ].join('\n')
+    return { catalogRows, iterations, rows, goals, markdown }
+  } finally {
+    await bare.close()
+  }
+}
+
+if (/bench[/\\]search\.ts$/.test(process.argv[1] ?? '')) {
+  const args = process.argv.slice(2)
+  const result = await runSearchBench({
+    mysqlUrl: argValue(args, 'mysql-url') ?? 'mysql://root@127.0.0.1:3306/farmlokal',
+    iterations: Number(argValue(args, 'iterations') ?? 200),
+    log: (line) => process.stderr.write(`${line}\n`)
+  })
+  writeResult(`search-${formatCount(result.catalogRows)}`, result, result.markdown)
+  process.stdout.write(result.markdown + '\n')
+}

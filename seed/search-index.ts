@@ -1,0 +1,139 @@
+import { Readable } from 'node:stream'
+import mysql from 'mysql2/promise'
+import { nameWords } from '../src/lib/search-words.js'
+
+/**
+ * The search structures derived from the catalog (seed/migrations/004_search.sql):
+ * `product_words` (a row per distinct indexed word of each name), `search_words` (products per
+ * word) and `category_counts` (products per category). The seeder writes them whenever it loads
+ * or resets the catalog, from the products table itself, so they hold exactly what that table
+ * holds; `reindexSearch` rebuilds them for a catalog written some other way.
+ */
+
+export const SEARCH_TABLES = { words: 'product_words', vocabulary: 'search_words', counts: 'category_counts' } as const
+
+export interface SearchTables {
+  words: string
+  vocabulary: string
+  counts: string
+}
+
+const WORD_COLUMNS = '(word, product_id, category, price, created_at, name_words)'
+/** Products read per round trip while indexing. */
+const READ_CHUNK = 20_000
+/** Word rows per INSERT statement when LOAD DATA is not available. */
+const INSERT_ROWS = 5_000
+
+interface ProductRow extends mysql.RowDataPacket {
+  id: number | string
+  name: string
+  category: string
+  price: string
+  created: string
+}
+
+/** Text for one field of a LOAD DATA line (FIELDS ESCAPED BY '\\'). */
+function tsv (value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (c) => c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')
+}
+
+/**
+ * Pages through `from` by id (ids above `afterId`) on `reader`, and yields the word rows of each
+ * page of products.
+ */
+async function * wordRows (reader: mysql.Connection, from: string, afterId: number): AsyncGenerator<Array<[string, string, string, string, string, number]>> {
+  let last = afterId
+  for (;;) {
+    const [products] = await reader.query<ProductRow[]>(
+      `SELECT id, name, category, price, CAST(created_at AS CHAR) AS created FROM ${mysql.escapeId(from)} WHERE id > ? ORDER BY id LIMIT ?`,
+      [last, READ_CHUNK])
+    if (products.length === 0) return
+    const rows: Array<[string, string, string, string, string, number]> = []
+    for (const p of products) {
+      const words = nameWords(p.name)
+      const id = String(p.id)
+      for (const w of words) rows.push([w, id, p.category, String(p.price), p.created, words.length])
+    }
+    last = Number(products[products.length - 1].id)
+    yield rows
+  }
+}
+
+export interface WriteWordsOptions {
+  /** Products table to read. */
+  from: string
+  /** Word table to append to. */
+  into: string
+  /** Index only products with a greater id. */
+  afterId?: number
+  /** LOAD DATA LOCAL INFILE (fast) or multi-row INSERTs (works everywhere). */
+  method: 'load-data' | 'insert'
+}
+
+/**
+ * Appends the word rows of the products of `from` (ids above `afterId`) to `into`. `reader`
+ * reads products while `writer` writes words, so the two must be different connections.
+ * Returns the number of word rows written.
+ */
+export async function writeProductWords (reader: mysql.Connection, writer: mysql.Connection, options: WriteWordsOptions): Promise<number> {
+  const source = wordRows(reader, options.from, options.afterId ?? 0)
+  let written = 0
+  if (options.method === 'insert') {
+    for await (const rows of source) {
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+        await writer.query(`INSERT INTO ${mysql.escapeId(options.into)} ${WORD_COLUMNS} VALUES ?`, [rows.slice(i, i + INSERT_ROWS)])
+      }
+      written += rows.length
+    }
+    return written
+  }
+  let failed: Error | undefined
+  const stream = new Readable({
+    highWaterMark: 256 * 1024,
+    read () {
+      source.next().then((next) => {
+        if (next.done === true) { stream.push(null); return }
+        written += next.value.length
+        stream.push(Buffer.from(next.value.map((r) =>
+          `${r[0]}\t${r[1]}\t${tsv(r[2])}\t${r[3]}\t${r[4]}\t${r[5]}\n`).join(''), 'utf8'))
+      }, (err: Error) => { failed = err; stream.destroy(err) })
+    }
+  })
+  const [result] = await writer.query<mysql.ResultSetHeader>({
+    sql: `LOAD DATA LOCAL INFILE 'farmlokal-product-words.tsv' INTO TABLE ${mysql.escapeId(options.into)} CHARACTER SET utf8mb4
+      FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ${WORD_COLUMNS}`,
+    infileStreamFactory: () => stream
+  })
+  if (failed !== undefined) throw failed
+  if (result.warningStatus > 0 || result.affectedRows !== written) {
+    const [warnings] = await writer.query<mysql.RowDataPacket[]>('SHOW WARNINGS LIMIT 3')
+    throw new Error(`LOAD DATA stored ${result.affectedRows} of ${written} word rows: ${warnings.map((w) => w.Message).join('; ')}`)
+  }
+  return written
+}
+
+/**
+ * Recomputes the vocabulary and the category counts from `words` and `products` (in one
+ * transaction, so readers see the old or the new figures, never a mix).
+ */
+export async function refreshSearchCounts (conn: mysql.Connection, products: string, tables: SearchTables): Promise<void> {
+  await conn.beginTransaction()
+  try {
+    await conn.query(`DELETE FROM ${mysql.escapeId(tables.vocabulary)}`)
+    await conn.query(`INSERT INTO ${mysql.escapeId(tables.vocabulary)} (word, products)
+      SELECT word, COUNT(*) FROM ${mysql.escapeId(tables.words)} GROUP BY word`)
+    await conn.query(`DELETE FROM ${mysql.escapeId(tables.counts)}`)
+    await conn.query(`INSERT INTO ${mysql.escapeId(tables.counts)} (category, products)
+      SELECT category, COUNT(*) FROM ${mysql.escapeId(products)} GROUP BY category`)
+    await conn.commit()
+  } catch (err) {
+    await conn.rollback().catch(() => {})
+    throw err
+  }
+}
+
+/** The highest product id present in the word table (0 when empty). */
+export async function lastIndexedId (conn: mysql.Connection, words: string): Promise<number> {
+  const [[row]] = await conn.query<mysql.RowDataPacket[]>(`SELECT MAX(product_id) AS id FROM ${mysql.escapeId(words)}`)
+  return row.id === null ? 0 : Number(row.id)
+}

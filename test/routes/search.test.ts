@@ -1,0 +1,238 @@
+import { test } from 'tap'
+import fc from 'fast-check'
+import type mysql from 'mysql2/promise'
+import type { FastifyInstance } from 'fastify'
+import { ALL_SORTS, type Sort } from '../../src/schemas/product.js'
+import { STOP_WORDS } from '../../src/lib/search-words.js'
+import { MAX_EXPANSIONS } from '../../src/lib/search-sql.js'
+import { reindexSearch, seedCatalog, bumpCatalogVersion } from '../../seed/seeder.js'
+import { build, flushPrefix, sql, MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX } from '../helper.js'
+import { APP_SETTINGS, random, walk, type FixtureRow } from './products-fixture.js'
+
+const DB_URL = `${MYSQL_BASE}/${TEST_DB}`
+const CATEGORIES = ['vegetables', 'fruits', 'dairy', 'bakery']
+/** Words names are built from: prefixes of each other, stop words, short words, mixed case. */
+const WORDS = ['Organic', 'Fresh', 'Tomatoes', 'Tomato', 'Tom', 'Tomatillo', 'Potatoes', 'Onions', 'Basmati', 'Rice',
+  'Brown', 'the', 'with', 'of', 'A2', 'Milk', '1kg', '500g', 'Coorg', 'Farm-Fresh', 'Omega-3', 'Organically']
+/** A prefix with more words than MAX_EXPANSIONS (read as one LIKE range). */
+const WIDE = Array.from({ length: MAX_EXPANSIONS + 4 }, (_, i) => `Zest${String(i).padStart(3, '0')}`)
+
+async function arrange (conn: mysql.Connection, count: number, seed: number): Promise<void> {
+  const next = random(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]
+  await conn.query('DELETE FROM products')
+  await conn.query('ALTER TABLE products AUTO_INCREMENT = 1')
+  const rows: Array<[string, string, string, number, string]> = []
+  for (let i = 0; i < count; i++) {
+    const words = Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(WORDS))
+    if (next() < 0.1) words.push(pick(WIDE))
+    const cents = 500 + Math.floor(next() * 60) * 97
+    const created = new Date(Date.UTC(2024, 0, 1) + Math.floor(next() * 50) * 3_600_007).toISOString()
+    rows.push([words.join(' '), pick(CATEGORIES), (cents / 100).toFixed(2), 1, created.replace('T', ' ').replace('Z', '')])
+  }
+  await conn.query('INSERT INTO products (name, category, price, stock, created_at) VALUES ?', [rows])
+  await reindexSearch({ url: DB_URL })
+}
+
+interface Filters { category?: string, minPrice?: string, maxPrice?: string }
+
+/** The oracle's reading of q, written independently of the service's parser. */
+function oracleTerms (q: string): Array<{ word: string, prefix: boolean }> {
+  const tokens = q.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '')
+  return tokens.flatMap((w, i) => w.length >= 3 && !STOP_WORDS.has(w) ? [{ word: w, prefix: i === tokens.length - 1 }] : [])
+}
+
+/** Indexed words of a name, counted independently (the relevance key). */
+function wordCount (name: string): number {
+  return new Set(name.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3 && !STOP_WORDS.has(w))).size
+}
+
+/** Every matching row by REGEXP over the names (whole words; the last word also as a prefix), in the sort's order. */
+async function oracle (conn: mysql.Connection, q: string, filters: Filters, sort: Sort): Promise<FixtureRow[]> {
+  const where: string[] = []
+  const params: Array<string | number> = []
+  for (const t of oracleTerms(q)) {
+    where.push(`name REGEXP ?`)
+    params.push(t.prefix ? `(^|[^[:alnum:]])${t.word}` : `(^|[^[:alnum:]])${t.word}([^[:alnum:]]|$)`)
+  }
+  if (filters.category !== undefined) { where.push('category = ?'); params.push(filters.category) }
+  if (filters.minPrice !== undefined) { where.push('price >= ?'); params.push(Number(filters.minPrice)) }
+  if (filters.maxPrice !== undefined) { where.push('price <= ?'); params.push(Number(filters.maxPrice)) }
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    `SELECT id, name, category, price, stock, created_at FROM products WHERE ${where.join(' AND ')}`, params)
+  const out: FixtureRow[] = rows.map((r) => ({
+    id: Number(r.id), name: r.name, category: r.category, price: Number(r.price), stock: Number(r.stock), createdAt: (r.created_at as Date).toISOString()
+  }))
+  const desc = sort.startsWith('-') ? -1 : 1
+  const key = (p: FixtureRow): number | string => {
+    switch (sort.replace('-', '')) {
+      case 'price': return p.price
+      case 'createdAt': return p.createdAt
+      case 'relevance': return wordCount(p.name)
+      default: return p.id
+    }
+  }
+  return out.sort((a, b) => {
+    const ka = key(a)
+    const kb = key(b)
+    if (ka !== kb) return (ka < kb ? -1 : 1) * desc
+    return (a.id - b.id) * desc
+  })
+}
+
+const QUERIES = ['organic', 'tom', 'Organic TOM', 'fresh tomatoes', 'tomato', 'the organic', 'tomatoes, fresh!', 'zest',
+  'organic zest', 'zest001 rice', 'farm fresh', 'omega', 'a2 milk', 'coorg 1kg', 'nothingmatches', 'organic nothingmatches']
+const FILTERS: Filters[] = [{}, { category: 'fruits' }, { minPrice: '20', maxPrice: '40.5' }, { category: 'dairy', maxPrice: '30' }]
+
+test('search pages equal a REGEXP oracle for every sort and filter, and a full walk visits every match once', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await arrange(conn, 900, 7)
+  const app = await build(t, APP_SETTINGS)
+  let n = 0
+  for (const q of QUERIES) {
+    for (const sort of ALL_SORTS) {
+      const filters = FILTERS[n++ % FILTERS.length]
+      const expected = await oracle(conn, q, filters, sort)
+      const limit = [7, 20, 13][n % 3]
+      const pages = await walk(app, { q, ...filters, sort, limit })
+      const seen = pages.flatMap((p) => p.data)
+      const label = `q=${JSON.stringify(q)} ${JSON.stringify(filters)} sort=${sort} (${expected.length} rows)`
+      t.same(seen.map((p) => p.id), expected.map((p) => p.id), `${label}: same rows in the same order`)
+      t.same(seen, expected, `${label}: same products`)
+      t.equal(new Set(seen.map((p) => p.id)).size, seen.length, `${label}: no row twice`)
+    }
+  }
+  t.ok(n > 100)
+})
+
+test('relevance is the default with q: names with fewer words first, ties by id ascending', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await arrange(conn, 400, 11)
+  const app = await build(t, APP_SETTINGS)
+  const pages = await walk(app, { q: 'organic', limit: 9 })
+  const seen = pages.flatMap((p) => p.data)
+  t.ok(seen.length > 30, `${seen.length} matches`)
+  let ordered = true
+  for (let i = 1; i < seen.length; i++) {
+    const a = wordCount(seen[i - 1].name)
+    const b = wordCount(seen[i].name)
+    if (a > b || (a === b && seen[i - 1].id >= seen[i].id)) ordered = false
+  }
+  t.ok(ordered, 'relevance never increases along the walk (word counts non-decreasing, ids ascending within a tie)')
+  t.same(seen.map((p) => p.id), (await oracle(conn, 'organic', {}, 'relevance')).map((p) => p.id))
+})
+
+test('bad searches are 400 problems that name the problem', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await arrange(conn, 100, 3)
+  const app = await build(t, APP_SETTINGS)
+  const first = (await app.inject('/api/products?q=organic&limit=2')).json() as { nextCursor: string }
+  const cases: Array<[string, RegExp]> = [
+    ['/api/products?q=', /q/],
+    [`/api/products?q=${'a'.repeat(101)}`, /q/],
+    ['/api/products?q=a%20to%20of%20the', /no word to search for/],
+    ['/api/products?q=%20%20', /no word to search for/],
+    ['/api/products?sort=relevance', /relevance needs a search/],
+    [`/api/products?q=fresh&cursor=${first.nextCursor}`, /other filters/],
+    [`/api/products?q=organic&sort=price&cursor=${first.nextCursor}`, /sort=relevance/],
+    [`/api/products?cursor=${first.nextCursor}`, /sort=relevance/],
+    ['/api/categories?q=the', /no word to search for/],
+    ['/api/categories?minPrice=5&maxPrice=1', /minPrice/],
+    ['/api/categories?minPrice=-1', /minPrice/]
+  ]
+  for (const [url, detail] of cases) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 400, url)
+    t.match(res.headers['content-type'], /application\/problem\+json/, url)
+    t.match(res.json().detail, detail, url)
+  }
+  const again = await app.inject(`/api/products?q=${encodeURIComponent('ORGANIC!')}&cursor=${first.nextCursor}`)
+  t.equal(again.statusCode, 200, 'a cursor follows the same search spelled differently')
+})
+
+test('search pages are cached like product pages: MISS, HIT, 304', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await arrange(conn, 200, 5)
+  const app = await build(t, APP_SETTINGS)
+  const url = '/api/products?q=organic%20tom&sort=price&limit=5'
+  const miss = await app.inject(url)
+  t.equal(miss.headers['x-cache'], 'MISS')
+  const hit = await app.inject('/api/products?limit=5&sort=price&q=ORGANIC%20%20Tom')
+  t.equal(hit.headers['x-cache'], 'HIT', 'the same search spelled differently is the same page')
+  t.equal(hit.body, miss.body)
+  t.equal(hit.headers.etag, miss.headers.etag)
+  t.match(hit.headers['cache-control'], /public, max-age=\d+/)
+  const fresh = await app.inject({ url, headers: { 'if-none-match': String(miss.headers.etag) } })
+  t.equal(fresh.statusCode, 304)
+  t.equal(fresh.body, '')
+  const other = await app.inject('/api/products?q=organic%20tomatoes&sort=price&limit=5')
+  t.equal(other.headers['x-cache'], 'MISS', 'another search is another page')
+})
+
+async function groupBy (conn: mysql.Connection, where = '1=1', params: Array<string | number> = []): Promise<Array<{ category: string, count: number }>> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    `SELECT category, COUNT(*) AS count FROM products WHERE ${where} GROUP BY category ORDER BY category`, params)
+  return rows.map((r) => ({ category: r.category, count: Number(r.count) }))
+}
+
+test('GET /api/categories counts equal GROUP BY, with and without q and prices, cached under the catalog version', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await seedCatalog({ url: DB_URL }, { count: 3000, reset: true, seed: 'facets' })
+  const app = await build(t, APP_SETTINGS)
+
+  const all = await app.inject('/api/categories')
+  t.equal(all.statusCode, 200)
+  t.equal(all.headers['x-cache'], 'MISS')
+  t.same(all.json().data, await groupBy(conn), 'unfiltered counts')
+  const again = await app.inject('/api/categories')
+  t.equal(again.headers['x-cache'], 'HIT')
+  t.equal(again.body, all.body)
+  const notModified = await app.inject({ url: '/api/categories', headers: { 'if-none-match': String(all.headers.etag) } })
+  t.equal(notModified.statusCode, 304)
+  t.match(notModified.headers['cache-control'], /max-age/)
+
+  const priced = await app.inject('/api/categories?minPrice=50&maxPrice=300.5')
+  t.same(priced.json().data, await groupBy(conn, 'price >= ? AND price <= ?', [50, 300.5]), 'price range')
+
+  for (const q of ['organic', 'fresh tom', 'premium', 'coorg', 'rice', 'zzzz']) {
+    const terms = oracleTerms(q)
+    const where = terms.map(() => 'name REGEXP ?').join(' AND ')
+    const params = terms.map((x) => x.prefix ? `(^|[^[:alnum:]])${x.word}` : `(^|[^[:alnum:]])${x.word}([^[:alnum:]]|$)`)
+    const res = await app.inject(`/api/categories?q=${encodeURIComponent(q)}&maxPrice=400`)
+    t.same(res.json().data, await groupBy(conn, `${where} AND price <= ?`, [...params, 400]), `q=${q} maxPrice=400`)
+  }
+
+  // A reseed changes the counts; the version bump drops the cached ones.
+  await seedCatalog({ url: DB_URL }, { count: 1000, seed: 'more' })
+  await bumpCatalogVersion(REDIS_BASE, TEST_REDIS_PREFIX)
+  const after = await app.inject('/api/categories')
+  t.equal(after.headers['x-cache'], 'MISS')
+  t.same(after.json().data, await groupBy(conn), 'counts after appending 1,000 products')
+  t.not(after.body, all.body)
+  t.equal((after.json().data as Array<{ count: number }>).reduce((n, c) => n + c.count, 0), 4000)
+  const search = (await walk(app, { q: 'organic', sort: 'id', limit: 100 })).flatMap((p) => p.data)
+  t.same(search.map((p) => p.id), (await oracle(conn, 'organic', {}, 'id')).map((p) => p.id), 'appended products are searchable')
+  const products = await app.inject('/api/products?q=coorg&limit=5')
+  t.equal(products.statusCode, 200)
+})
+
+test('random searches never answer 5xx', async (t) => {
+  await flushPrefix()
+  const conn = await sql(t)
+  await arrange(conn, 150, 9)
+  const app = await build(t, APP_SETTINGS)
+  const text = fc.string({ unit: fc.constantFrom('a', 'o', 't', 'm', 'z', ' ', '%', '_', '\\', '*', '"', '+', '-', '(', ')', '~', '@', '\'', 'é', '1', '日'), maxLength: 40 })
+  const word = fc.constantFrom(...WORDS, ...WIDE.slice(0, 3), 'org', 'toma', 'zest0')
+  const q = fc.oneof(text, fc.array(word, { minLength: 1, maxLength: 4 }).map((w) => w.join(' ')), fc.string({ maxLength: 120 }))
+  await fc.assert(fc.asyncProperty(q, fc.constantFrom<Sort | undefined>(undefined, ...ALL_SORTS), fc.boolean(), async (query, sort, categories) => {
+    const params = new URLSearchParams({ q: query, ...(sort !== undefined ? { sort } : {}) })
+    const res = await app.inject(`/api/${categories ? 'categories' : 'products'}?${params.toString()}`)
+    return res.statusCode < 500
+  }), { numRuns: 300 })
+  t.pass('no 5xx')
+})
