@@ -9,7 +9,7 @@ import { isUnavailable } from './mysql.js'
 import { DatabaseUnavailableError, withRetryAfter } from '../src/lib/errors.js'
 import { verify, secretKey, FAILURE_DETAIL, DEFAULT_TOLERANCE_SECONDS, type SignatureHeaders } from '../src/lib/standard-webhooks.js'
 import { GroupCommit, QueueTimeoutError, type Batch, type BatchResults } from '../src/lib/group-commit.js'
-import { fromMillis, parseInstant, sqlToIso, toSqlDateTime, type Micros } from '../src/lib/event-time.js'
+import { fromMillis, parseInstant, sqlToIso, sqlToIsoMillis, toSqlDateTime, type Micros } from '../src/lib/event-time.js'
 import type { Order } from '../src/schemas/order.js'
 
 declare module 'fastify' {
@@ -453,12 +453,12 @@ async function webhookIdempotency (fastify: FastifyInstance, opts: WebhookIdempo
     return {
       orderId,
       status: order.status as string,
-      updatedAt: sqlToIso(String(order.updated_at)),
+      updatedAt: sqlToIsoMillis(String(order.updated_at)),
       history: history.map((row) => ({
         eventId: (row.event_id as Buffer).toString('utf8'),
         status: row.status as string,
         occurredAt: row.occurred_at === null ? null : sqlToIso(String(row.occurred_at)),
-        receivedAt: sqlToIso(String(row.received_at))
+        receivedAt: sqlToIsoMillis(String(row.received_at))
       }))
     }
   }

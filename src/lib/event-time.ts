@@ -73,3 +73,10 @@ export function sqlToIso (text: string): string {
   const frac = fraction.padEnd(6, '0')
   return `${date}T${clock}.${frac.endsWith('000') ? frac.slice(0, 3) : frac}Z`
 }
+
+/** A `DATETIME(6)` value read as text → ISO 8601 with milliseconds (the service's own clock times). */
+export function sqlToIsoMillis (text: string): string {
+  const [date, time] = text.split(' ')
+  const [clock, fraction = ''] = time.split('.')
+  return `${date}T${clock}.${fraction.padEnd(3, '0').slice(0, 3)}Z`
+}
