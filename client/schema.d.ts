@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Products per category for storefront filters (optionally for a search and a price range), cached in Redis
-         * @description Exact counts for the catalog version they were computed under. Example: `GET /api/categories?q=organic%20tom&maxPrice=100` → `{"data":[{"category":"vegetables","count":1830}]}`.
+         * @description Exact counts for the catalog version they were computed under. Example: `GET /api/categories?q=organic%20tom` → `{"data":[{"category":"condiments","count":853},{"category":"vegetables","count":395}]}`.
          */
         get: operations["listCategories"];
         put?: never;
@@ -265,6 +265,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "category": "dairy",
+         *           "count": 49811
+         *         },
+         *         {
+         *           "category": "fruits",
+         *           "count": 49876
+         *         }
+         *       ]
+         *     }
+         */
+        CategoryCounts: {
+            /** @description One entry per category with at least one matching product, ordered by category */
+            data: {
+                /** @example fruits */
+                category: string;
+                /**
+                 * @description Products of this category matching the query
+                 * @example 49876
+                 */
+                count: number;
+            }[];
+        };
         /**
          * @example {
          *       "status": "ok"
@@ -532,32 +558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "data": [
-                     *         {
-                     *           "category": "dairy",
-                     *           "count": 49811
-                     *         },
-                     *         {
-                     *           "category": "fruits",
-                     *           "count": 49876
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        /** @description One entry per category with at least one matching product, ordered by category */
-                        data: {
-                            /** @example fruits */
-                            category: string;
-                            /**
-                             * @description Products of this category matching the query
-                             * @example 49876
-                             */
-                            count: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["CategoryCounts"];
                 };
             };
             /** @description Not Modified: the counts match `if-none-match`; no body */

@@ -1,3 +1,4 @@
+import { CategoryCounts } from './category.js'
 import { ExternalProducts } from './external.js'
 import { Health, Ready } from './health.js'
 import { Order, OrderHistoryEntry } from './order.js'
@@ -14,6 +15,7 @@ import { OrderUpdateEvent, WebhookAck } from './webhook.js'
 export const SHARED_SCHEMAS: Record<string, object> = {
   Product,
   ProductPage,
+  CategoryCounts,
   Problem,
   Order,
   OrderHistoryEntry,
