@@ -186,7 +186,8 @@ async function main (): Promise<void> {
     CACHE_TTL_SECONDS: '600'
   }
   log('starting the service and the ceiling')
-  const service = await startService(['dist/src/server.js'], env, servicePort)
+  // The flags of `npm start`.
+  const service = await startService(['--max-semi-space-size=4', '--import', './dist/src/telemetry.js', 'dist/src/server.js'], env, servicePort)
   const ceiling = await startCeiling(service.url)
   const rss = rssSampler(service.child.pid ?? 0)
   const http: LoadResult[] = []
