@@ -16,7 +16,7 @@ export interface RedisPluginOptions {
   url: string
   /** Prepended to every key (isolates environments or test files sharing one Redis). */
   keyPrefix?: string
-  /** Upper bound for one command, connection included. */
+  /** Upper bound for one command, connection included (kept by the shared health state). */
   commandTimeoutMs?: number
   /** How long start-up waits for a first connection before going on degraded. */
   startWaitMs?: number
@@ -32,17 +32,23 @@ export function redisOptions (config: Config): RedisPluginOptions {
  * ioredis options chosen so that a Redis outage degrades the service instead of hanging it:
  * - `enableOfflineQueue: false`: while disconnected a command fails at once instead of waiting
  *   in an unbounded queue for a reconnection that may take minutes;
- * - `maxRetriesPerRequest: 1` and `commandTimeout`: a command on a stalled connection fails
- *   within a bounded time (callers then fall back: BYPASS cache, memory token, fail-open limit);
+ * - `maxRetriesPerRequest: 1`: a command is not replayed for minutes on a failing connection;
+ *   its deadline (`commandTimeoutMs`) is kept by the shared health state (src/lib/redis-health.ts),
+ *   which tells a stalled Redis from a stalled event loop; the client's own `commandTimeout` is
+ *   only a backstop that frees commands a black-holed connection never answers;
  * - `retryStrategy` never gives up: reconnection goes on in the background, backing off to at
  *   most 1 s, so the cache is back within about a second of Redis returning;
  * - `connectTimeout` bounds each connection attempt.
  */
+function commandTimeoutMs (opts: RedisPluginOptions): number {
+  return opts.commandTimeoutMs ?? 300
+}
+
 export function redisClientOptions (opts: RedisPluginOptions) {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: opts.commandTimeoutMs ?? 300,
+    commandTimeout: Math.max(3000, 10 * commandTimeoutMs(opts)),
     connectTimeout: 1000,
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1000),
     keyPrefix: opts.keyPrefix ?? '',
@@ -53,7 +59,7 @@ export function redisClientOptions (opts: RedisPluginOptions) {
 
 async function redisPlugin (fastify: FastifyInstance, opts: RedisPluginOptions) {
   const client = new Redis(opts.url, redisClientOptions(opts))
-  const health = new RedisHealth(opts.pauseAfterFailureMs ?? 1000)
+  const health = new RedisHealth({ pauseMs: opts.pauseAfterFailureMs ?? 1000, timeoutMs: commandTimeoutMs(opts) })
   fastify.decorate('redisHealth', health)
 
   // Errors are logged once per outage, not once per reconnection attempt.

@@ -4,6 +4,13 @@
  * Redis for `pauseMs`; then exactly one call goes through as a probe while the others keep
  * skipping, so a Redis that hangs costs at most one command timeout per pause per process,
  * not one per request. A reconnection (`ready`) or any successful command ends the pause.
+ *
+ * The command deadline is kept here rather than by the client's own timer, because a plain
+ * timer cannot tell a stalled Redis from a stalled event loop: after a 400 ms pause of this
+ * process (GC, a busy machine) the timers run before the socket is read, and a reply that
+ * arrived in time would count as a timeout. The deadline here fires, then looks once more after
+ * the pending I/O has been read (setImmediate runs after the poll phase), and only then fails
+ * the call.
  */
 export class RedisSkippedError extends Error {
   override name = 'RedisSkippedError'
@@ -12,11 +19,33 @@ export class RedisSkippedError extends Error {
   }
 }
 
+export class RedisTimeoutError extends Error {
+  override name = 'RedisTimeoutError'
+  constructor (ms: number) {
+    super(`Redis did not answer within ${ms} ms`)
+  }
+}
+
+export interface RedisHealthOptions {
+  /** After a failure, how long every caller leaves Redis alone (then one probe). */
+  pauseMs?: number
+  /** Deadline of one call (0: none). */
+  timeoutMs?: number
+  now?: () => number
+}
+
 export class RedisHealth {
   private downUntil = 0
   private probing = false
+  private readonly pauseMs: number
+  private readonly timeoutMs: number
+  private readonly now: () => number
 
-  constructor (private readonly pauseMs = 1000, private readonly now: () => number = Date.now) {}
+  constructor (opts: RedisHealthOptions = {}) {
+    this.pauseMs = opts.pauseMs ?? 1000
+    this.timeoutMs = opts.timeoutMs ?? 0
+    this.now = opts.now ?? Date.now
+  }
 
   /** False while callers should leave Redis alone. */
   get healthy (): boolean {
@@ -49,13 +78,13 @@ export class RedisHealth {
   }
 
   /**
-   * Runs `command` when admitted, recording its outcome; otherwise rejects at once with
-   * RedisSkippedError (callers fall back exactly as for a failed command).
+   * Runs `command` when admitted, within the deadline, recording its outcome; otherwise rejects
+   * at once with RedisSkippedError (callers fall back exactly as for a failed command).
    */
   async run<T> (command: () => Promise<T>): Promise<T> {
     if (!this.admit()) throw new RedisSkippedError()
     try {
-      const result = await command()
+      const result = this.timeoutMs > 0 ? await within(command(), this.timeoutMs) : await command()
       this.succeeded()
       return result
     } catch (err) {
@@ -64,5 +93,22 @@ export class RedisHealth {
       else this.failed()
       throw err
     }
+  }
+}
+
+/** `pending`, or a RedisTimeoutError once `ms` have passed and the I/O read since is no answer. */
+async function within<T> (pending: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      immediate = setImmediate(() => { reject(new RedisTimeoutError(ms)) })
+    }, ms)
+  })
+  try {
+    return await Promise.race([pending, expired])
+  } finally {
+    clearTimeout(timer)
+    if (immediate !== undefined) clearImmediate(immediate)
   }
 }

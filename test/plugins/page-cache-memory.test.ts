@@ -43,6 +43,11 @@ test('a page held in memory is answered without any Redis command', async (t) =>
 
   const first = await app.pageCache.get('q-1', load, '/api/products?limit=1')
   t.equal(first.cache, 'MISS')
+  // The miss answered at once and writes the page to Redis behind it: wait for that write.
+  for (let i = 0; i < 200 && (await observer.keys('products:*')).length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.equal((await observer.keys('products:*')).length, 1, 'the missed page is in Redis')
   const before = await commandsProcessed(observer)
   for (let i = 0; i < 100; i++) {
     t.equal(app.pageCache.recall('/api/products?limit=1')?.body, first.page.body)

@@ -298,6 +298,8 @@ test('no SQL text is built from values: every interpolation into SQL has been re
       "[SHADOW, ...searchTableList(SEARCH_SHADOW)].join(', ')",
       "[...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')"
     ],
+    // the order read's timestamp columns, formatted to the microsecond (column names, constants)
+    'plugins/webhook-idempotency.ts': ["MICRO_TEXT('updated_at')", "MICRO_TEXT('occurred_at')", "MICRO_TEXT('received_at')"],
     // the word table's fixed column list
     'seed/search-index.ts': ['WORD_COLUMNS'],
     // the search statements: term indexes and limits (numbers), `?` placeholder lists, index and
