@@ -176,6 +176,7 @@ async function main (): Promise<void> {
   const seeded = await ensureCatalog()
   const env = {
     NODE_ENV: 'production',
+    SANDBOX_SUPPLIER: 'true',
     MYSQL_URL: mysqlUrl,
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: redisPrefix,
