@@ -5,7 +5,7 @@ import type { PoolConnection, RowDataPacket, ResultSetHeader } from 'mysql2/prom
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
 import { poolOptions, databaseName, type MysqlSettings } from '../src/lib/mysql-options.js'
-import { DatabaseUnavailableError, withRetryAfter } from '../src/lib/errors.js'
+import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,7 +74,7 @@ export function isUnavailable (err: unknown): boolean {
 
 function unavailable (err: unknown): Error {
   const e = err as { code?: string, message?: string }
-  return withRetryAfter(new DatabaseUnavailableError(e?.code ?? 'timeout'), 1)
+  return withProblem(new DatabaseUnavailableError(e?.code ?? 'timeout'), { retryAfter: 1 })
 }
 
 /** Same shape as what @fastify/mysql decorates, for pools it did not open. */
@@ -151,7 +151,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
       timer = setTimeout(() => {
         timedOut = true
         conn?.destroy()
-        reject(withRetryAfter(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), 1))
+        reject(withProblem(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), { retryAfter: 1 }))
       }, timeoutMs)
     })
     const run = (async () => {
@@ -189,7 +189,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
       const timer = setTimeout(() => {
         settled = true
         conn?.destroy()
-        reject(withRetryAfter(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), 1))
+        reject(withProblem(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), { retryAfter: 1 }))
       }, timeoutMs)
       const fail = (err: unknown): void => {
         settled = true

@@ -7,6 +7,7 @@ import createError from '@fastify/error'
 import { Counter } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config.js'
+import { withProblem } from '../src/lib/errors.js'
 
 export interface OperationsOptions {
   /** Origins allowed by CORS, or '*' for any (no credentials either way). */
@@ -116,7 +117,7 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
       if (request.routeOptions.url !== undefined && unshed.has(request.routeOptions.url)) return
       shed.inc({ reason: type })
       const detail = type === 'eventLoopDelay' && Number.isFinite(value) ? `event loop delay ${Math.round(value ?? 0)} ms` : type
-      return Promise.reject(Object.assign(new OverloadedError(detail), { retryAfter: opts.retryAfterSeconds }))
+      return Promise.reject(withProblem(new OverloadedError(detail), { retryAfter: opts.retryAfterSeconds }))
     }
   })
 
@@ -136,7 +137,7 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
   fastify.addHook('onRequest', async (request, reply) => {
     reply.headers(security).header('x-request-id', request.id)
     // A request reaching an open keep-alive connection after SIGTERM: a 503 problem, retry elsewhere.
-    if (draining) throw Object.assign(new ShuttingDownError(), { retryAfter: 1 })
+    if (draining) throw withProblem(new ShuttingDownError(), { retryAfter: 1 })
   })
   fastify.addHook('preClose', async () => { draining = true })
   fastify.addHook('onSend', async (_request, reply) => {

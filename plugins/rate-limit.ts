@@ -4,6 +4,8 @@ import createError from '@fastify/error'
 import { Counter, Gauge } from 'prom-client'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
+import { withProblem } from '../src/lib/errors.js'
+import { defineScript } from '../src/lib/redis-script.js'
 import { LeasedWindowCounter, type LeaseReply } from '../src/lib/rate-limit-lease.js'
 
 export interface RateLimitOptions {
@@ -72,9 +74,6 @@ end
 return { total, ttl }
 `
 
-type IncrementCommand = (key: string, windowMs: number) => Promise<[number, number]>
-type LeaseCommand = (key: string, units: number, windowMs: number) => Promise<[number, number]>
-
 /** Policy names of the RateLimit fields: the service-wide limit, or a route's own. */
 const DEFAULT_POLICY = '"default"'
 const ROUTE_POLICY = '"route"'
@@ -112,16 +111,8 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   const exempt = opts.exempt ?? EXEMPT_PATHS
   const warnIntervalMs = opts.warnIntervalMs ?? 60_000
   const health = fastify.redisHealth
-  const redis = fastify.redis as typeof fastify.redis & { flRateLimitIncrement?: IncrementCommand }
-  if (redis.flRateLimitIncrement === undefined) {
-    redis.defineCommand('flRateLimitIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT })
-  }
-  const increment = (redis.flRateLimitIncrement as IncrementCommand).bind(redis)
-  const redisLease = redis as typeof redis & { flRateLimitLease?: LeaseCommand }
-  if (redisLease.flRateLimitLease === undefined) {
-    redis.defineCommand('flRateLimitLease', { numberOfKeys: 1, lua: LEASE_SCRIPT })
-  }
-  const leaseCommand = (redisLease.flRateLimitLease as LeaseCommand).bind(redis)
+  const increment = defineScript<[number, number]>(fastify.redis, { name: 'flRateLimitIncrement', keys: 1, lua: INCREMENT_SCRIPT })
+  const leaseCommand = defineScript<[number, number]>(fastify.redis, { name: 'flRateLimitLease', keys: 1, lua: LEASE_SCRIPT })
 
   const limited = new Counter({
     name: 'rate_limit_exceeded_total',
@@ -239,7 +230,7 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     onExceeded: () => { limited.inc() },
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000))
-      return Object.assign(new RateLimitedError(context.max, windowLabel(opts.timeWindowMs), `${seconds} s`), {
+      return withProblem(new RateLimitedError(context.max, windowLabel(opts.timeWindowMs), `${seconds} s`), {
         retryAfter: seconds,
         problem: { limit: context.max, windowSeconds: opts.timeWindowMs / 1000 }
       })

@@ -7,7 +7,7 @@ import { supplierSettings, type Config } from '../src/config.js'
 import { Problem } from '../src/schemas/problem.js'
 import { parseBasicAuthorization } from '../src/lib/token-policy.js'
 import { issueSandboxToken, sameSecret, sandboxTokenKey, verifySandboxToken } from '../src/lib/sandbox-token.js'
-import type { ProblemExtras } from '../src/lib/errors.js'
+import { withProblem, type ProblemExtras } from '../src/lib/errors.js'
 
 export interface SandboxSupplierOptions {
   /** Mounted only when no real supplier is configured (SUPPLIER_BASE_URL unset). */
@@ -33,7 +33,7 @@ const InvalidTokenError = createError('FL_SANDBOX_INVALID_TOKEN', 'A valid beare
 
 /** Our coded error with the RFC 6749 §5.2 / RFC 6750 §3.1 `error` code as a problem member. */
 function oauthError (err: Error, code: string): Error & ProblemExtras {
-  return Object.assign(err, { problem: { error: code } })
+  return withProblem(err, { problem: { error: code } })
 }
 
 const TokenRequest = Type.Object({

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { supplierSettings, type Config } from '../src/config.js'
 import { retryDelay, secondsUntil } from '../src/lib/backoff.js'
 import { SupplierCallError, SupplierUnavailableError } from '../src/lib/supplier-errors.js'
-import type { ProblemExtras } from '../src/lib/errors.js'
+import { withProblem, type ProblemExtras } from '../src/lib/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -357,10 +357,10 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
     const reason = (err as { code?: string }).code === 'EOPENBREAKER'
       ? 'the circuit is open after repeated failures'
       : err instanceof SupplierCallError ? err.message : 'the call failed'
-    const error: Error & ProblemExtras = new SupplierUnavailableError(reason)
-    error.retryAfter = state === 'open' && nextTrialAt !== undefined ? secondsUntil(nextTrialAt) : 1
-    error.problem = { circuit: state }
-    return error
+    return withProblem(new SupplierUnavailableError(reason), {
+      retryAfter: state === 'open' && nextTrialAt !== undefined ? secondsUntil(nextTrialAt) : 1,
+      problem: { circuit: state }
+    })
   }
 
   /** Runs `fetchLive` under the breaker within a fresh deadline of `deadlineMs`. */

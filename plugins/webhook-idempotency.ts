@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise'
 import type { Config } from '../src/config.js'
 import { isUnavailable } from './mysql.js'
-import { DatabaseUnavailableError, withRetryAfter } from '../src/lib/errors.js'
+import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
 import { verify, secretKey, FAILURE_DETAIL, DEFAULT_TOLERANCE_SECONDS, type SignatureHeaders } from '../src/lib/standard-webhooks.js'
 import { GroupCommit, QueueTimeoutError, type Batch, type BatchResults } from '../src/lib/group-commit.js'
 import { fromMillis, parseInstant, sqlToIso, sqlToIsoMillis, toSqlDateTime, type Micros } from '../src/lib/event-time.js'
@@ -168,7 +168,7 @@ function receiptClock (): () => Micros {
 const codeOf = (err: unknown) => (err as { code?: string } | undefined)?.code
 
 function unavailable (detail: string): Error {
-  return withRetryAfter(new DatabaseUnavailableError(detail), 1)
+  return withProblem(new DatabaseUnavailableError(detail), { retryAfter: 1 })
 }
 
 /** The deadline of the statements before COMMIT: past it the connection is dropped (rollback). */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Problem } from '../src/schemas/problem.js'
 import { Health, Ready } from '../src/schemas/health.js'
 import { documented } from '../src/schemas/openapi.js'
-import { DatabaseUnavailableError, type ProblemExtras } from '../src/lib/errors.js'
+import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
@@ -39,10 +39,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     ])
     const redis = redisUp ? 'up' as const : 'down' as const
     if (!mysqlUp) {
-      const err: Error & ProblemExtras = new DatabaseUnavailableError('MySQL does not answer')
-      err.problem = { mysql: 'down', redis }
-      err.retryAfter = 1
-      throw err
+      throw withProblem(new DatabaseUnavailableError('MySQL does not answer'), { retryAfter: 1, problem: { mysql: 'down', redis } })
     }
     return { status: 'ready' as const, mysql: 'up' as const, redis }
   })

@@ -1,14 +1,23 @@
 import createError from '@fastify/error'
 
 /**
- * Errors of our own carry their HTTP status (and, where it applies, `retryAfter` in seconds);
- * the error handler in plugins/errors.ts turns any of them into a problem+json reply.
+ * Errors of our own are @fastify/error classes carrying their HTTP status; what a problem reply
+ * needs beyond it (`retry-after`, extra members) is attached with `withProblem`, the one way to
+ * do so. The error handler in plugins/errors.ts turns any of them into a problem+json reply.
  */
 export interface ProblemExtras {
-  /** Seconds for the `retry-after` header. */
+  /** Seconds for the `retry-after` header (whole, at least 1). */
   retryAfter?: number
   /** Extra members for the problem body. */
   problem?: Record<string, unknown>
+}
+
+/** Attaches `retry-after` seconds (rounded up, at least 1) and extra problem members to `err`. */
+export function withProblem<E extends Error> (err: E, extras: ProblemExtras): E & ProblemExtras {
+  const target = err as E & ProblemExtras
+  if (extras.retryAfter !== undefined) target.retryAfter = Math.max(1, Math.ceil(extras.retryAfter))
+  if (extras.problem !== undefined) target.problem = { ...target.problem, ...extras.problem }
+  return target
 }
 
 export const DatabaseUnavailableError = createError(
@@ -16,7 +25,3 @@ export const DatabaseUnavailableError = createError(
 )
 
 export const NotFoundError = createError('FL_NOT_FOUND', '%s', 404)
-
-export function withRetryAfter<E extends Error> (err: E, seconds: number): E & ProblemExtras {
-  return Object.assign(err, { retryAfter: Math.max(1, Math.ceil(seconds)) })
-}

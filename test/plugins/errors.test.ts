@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import errors, { UNEXPECTED_DETAIL } from '../../plugins/errors.js'
-import { DatabaseUnavailableError, withRetryAfter } from '../../src/lib/errors.js'
+import { DatabaseUnavailableError, withProblem } from '../../src/lib/errors.js'
 import { RateLimitedError } from '../../plugins/rate-limit.js'
 import { build } from '../helper.js'
 
@@ -45,7 +45,7 @@ async function bare (t: { teardown: (fn: () => unknown) => void }, logs: Logs = 
     throw new Error('connect ECONNREFUSED password=hunter2 while running SELECT * FROM products')
   })
   app.get('/throw-string', async () => { throw 'a bare string' as unknown as Error }) // eslint-disable-line no-throw-literal
-  app.get('/db-down', async () => { throw withRetryAfter(new DatabaseUnavailableError('timeout'), 2) })
+  app.get('/db-down', async () => { throw withProblem(new DatabaseUnavailableError('timeout'), { retryAfter: 2 }) })
   app.get('/limited', async () => {
     throw Object.assign(new RateLimitedError(5, '1 min', '42 s'), { retryAfter: 42, problem: { limit: 5, status: 200, type: 'x' } })
   })
