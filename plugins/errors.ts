@@ -175,12 +175,12 @@ async function errors (fastify: FastifyInstance) {
 
   // HTTP/1.1 requires a Host header (RFC 9112 §3.2): a request without one is refused before
   // any other hook or route sees it (HTTP/1.0 may leave it out).
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.headers.host !== undefined) return
+  // (A callback hook: it runs on every request, and most need nothing from it.)
+  fastify.addHook('onRequest', (request, reply, done) => {
     const { httpVersionMajor, httpVersionMinor } = request.raw
-    if (httpVersionMajor !== 1 || httpVersionMinor < 1) return
+    if (request.headers.host !== undefined || httpVersionMajor !== 1 || httpVersionMinor < 1) { done(); return }
     reply.header('connection', 'close')
-    return sendProblem(request, reply, 400, 'An HTTP/1.1 request must carry a Host header.', { type: PROBLEM_BASE + 'missing-host' })
+    sendProblem(request, reply, 400, 'An HTTP/1.1 request must carry a Host header.', { type: PROBLEM_BASE + 'missing-host' })
   })
 
   fastify.setNotFoundHandler(function notFound (request, reply) {

@@ -123,8 +123,9 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
 
   await fastify.register(cors, {
     origin: opts.corsOrigins,
-    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-    exposedHeaders: EXPOSED_HEADERS,
+    methods: 'GET, HEAD, POST, OPTIONS',
+    // Joined once here: @fastify/cors joins an array again on every response.
+    exposedHeaders: EXPOSED_HEADERS.join(', '),
     credentials: false,
     maxAge: 600,
     // A bare OPTIONS (no Origin) is answered 204 rather than a text/plain 400.
@@ -134,14 +135,16 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
 
   const security = securityHeaders()
   let draining = false
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks: they run on every request and never wait for anything.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(security).header('x-request-id', request.id)
     // A request reaching an open keep-alive connection after SIGTERM: a 503 problem, retry elsewhere.
-    if (draining) throw withProblem(new ShuttingDownError(), { retryAfter: 1 })
+    done(draining ? withProblem(new ShuttingDownError(), { retryAfter: 1 }) : undefined)
   })
   fastify.addHook('preClose', async () => { draining = true })
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close')
+    done(null, payload)
   })
 }
 

@@ -258,8 +258,9 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   // Requests for unknown paths never pass through onRoute; they draw on the same budget, so
   // scanning for URLs is limited like any other traffic.
   const limitUnrouted = fastify.rateLimit()
-  fastify.addHook('onRequest', async function rateLimitUnrouted (request, reply) {
-    if (request.is404 && !isExempt(request.url.split('?')[0], exempt)) await limitUnrouted.call(fastify, request, reply)
+  fastify.addHook('onRequest', function rateLimitUnrouted (request, reply, done) {
+    if (!request.is404 || isExempt(request.url.split('?')[0], exempt)) { done(); return }
+    limitUnrouted.call(fastify, request, reply).then(() => { done() }, done)
   })
 }
 
