@@ -242,8 +242,13 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       if (etagMatches(request.headers['if-none-match'], variant.etag)) {
         return reply.code(304).send()
       }
-      if (variant.encoding !== undefined) reply.header('content-encoding', variant.encoding)
-      return reply.type('application/json; charset=utf-8').send(variant.body)
+      reply.header('content-type', 'application/json; charset=utf-8')
+      if (variant.encoding === undefined) {
+        // The text itself: Node writes a string body in one piece with the headers, where a
+        // buffer takes a second chunk in the same write.
+        return reply.send(page.body)
+      }
+      return reply.header('content-encoding', variant.encoding).send(variant.body)
     }
   }
 
