@@ -85,12 +85,15 @@ async function ensureCatalog (): Promise<SeedReport | undefined> {
 
 /** A bare Fastify sending the service's first page, bytes and headers alike. */
 async function startCeiling (serviceUrl: string): Promise<Awaited<ReturnType<typeof startService>>> {
-  const res = await fetch(`${serviceUrl}/api/products`)
+  // The page as an identity client gets it, headers and all: the ceiling sends these same bytes.
+  const res = await fetch(`${serviceUrl}/api/products`, { headers: { 'accept-encoding': 'identity' } })
   const body = await res.text()
   const dir = mkdtempSync(path.join(tmpdir(), 'fl-ceiling-'))
   const file = path.join(dir, 'page.json')
+  const headersFile = path.join(dir, 'headers.json')
   writeFileSync(file, body)
-  return await startService(['--import', 'tsx', 'bench/ceiling.ts'], { BODY_FILE: file, ETAG: res.headers.get('etag') ?? '"x"' }, ceilingPort)
+  writeFileSync(headersFile, JSON.stringify(Object.fromEntries(res.headers)))
+  return await startService(['--import', 'tsx', 'bench/ceiling.ts'], { BODY_FILE: file, HEADERS_FILE: headersFile }, ceilingPort)
 }
 
 const CATEGORIES = ['vegetables', 'fruits', 'dairy', 'bakery', 'spices', 'grains', 'pulses', 'oils', 'beverages', 'snacks']
