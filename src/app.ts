@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawRequestDefaultExpression } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { traceLogFields } from './lib/trace-context.js'
@@ -41,6 +41,19 @@ export const REDACTED_PATHS = [
   '*.password', 'password'
 ]
 
+/** A caller's request id is kept only when it is this short and plain (it reaches logs and headers). */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+/**
+ * The request id: the caller's `x-request-id` when it is at most 64 characters of letters, digits
+ * and `. _ : -`, otherwise a new UUID. Fastify reads no header itself (`requestIdHeader: false`),
+ * so an over-long or unsafe value never becomes the id; plugins/operations.ts echoes the id back.
+ */
+export function requestId (req: RawRequestDefaultExpression): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
+
 function trustProxy (value: string | undefined): FastifyServerOptions['trustProxy'] {
   if (value === undefined || value === 'false') return false
   if (value === 'true') return true
@@ -71,8 +84,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const app = Fastify({
     logger: loggerOptions(config, opts),
     trustProxy: trustProxy(config.TRUST_PROXY),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestId,
     // The largest body any route accepts; the webhook route narrows its own limit.
     bodyLimit: 64 * 1024,
     // Shutdown: stop accepting, finish in-flight requests, then drop idle keep-alive sockets.
