@@ -15,7 +15,9 @@ import catalog, { catalogOptions } from '../plugins/catalog.js'
 import sandboxSupplier, { sandboxSupplierOptions } from '../plugins/sandbox-supplier.js'
 import oauthToken, { oauthTokenOptions } from '../plugins/oauth-token.js'
 import supplierClient, { supplierClientOptions } from '../plugins/supplier-client.js'
+import webhookVerification, { webhookVerificationOptions } from '../plugins/webhook-verification.js'
 import webhookIdempotency, { webhookIdempotencyOptions } from '../plugins/webhook-idempotency.js'
+import orders from '../plugins/orders.js'
 
 import healthRoutes from '../routes/health.js'
 import productRoutes from '../routes/products.js'
@@ -122,7 +124,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(sandboxSupplier, sandboxSupplierOptions(config))
   await app.register(oauthToken, oauthTokenOptions(config))
   await app.register(supplierClient, supplierClientOptions(config))
+  await app.register(webhookVerification, webhookVerificationOptions(config))
   await app.register(webhookIdempotency, webhookIdempotencyOptions(config))
+  await app.register(orders)
 
   // Routes: HTTP only, one module per resource.
   await app.register(healthRoutes)
