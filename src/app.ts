@@ -12,7 +12,7 @@ import rateLimit, { rateLimitOptions } from '../plugins/rate-limit.js'
 import docs, { docsOptions } from '../plugins/docs.js'
 import pageCache, { pageCacheOptions } from '../plugins/page-cache.js'
 import catalog, { catalogOptions } from '../plugins/catalog.js'
-import sandboxSupplier, { sandboxSupplierOptions } from '../plugins/sandbox-supplier.js'
+import sandboxSupplier, { chooseSupplier } from '../plugins/sandbox-supplier.js'
 import oauthToken, { oauthTokenOptions } from '../plugins/oauth-token.js'
 import supplierClient, { supplierClientOptions } from '../plugins/supplier-client.js'
 import webhookVerification, { webhookVerificationOptions } from '../plugins/webhook-verification.js'
@@ -121,9 +121,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Domain plugins, each decorated onto the instance.
   await app.register(pageCache, pageCacheOptions(config))
   await app.register(catalog, catalogOptions(config))
-  await app.register(sandboxSupplier, sandboxSupplierOptions(config))
-  await app.register(oauthToken, oauthTokenOptions(config))
-  await app.register(supplierClient, supplierClientOptions(config))
+  const supplier = chooseSupplier(config, app.server)
+  if (supplier.sandbox !== undefined) await app.register(sandboxSupplier, supplier.sandbox)
+  await app.register(oauthToken, oauthTokenOptions(config, supplier.endpoint))
+  await app.register(supplierClient, supplierClientOptions(config, supplier.endpoint))
   await app.register(webhookVerification, webhookVerificationOptions(config))
   await app.register(webhookIdempotency, webhookIdempotencyOptions(config))
   await app.register(orders)
