@@ -10,6 +10,7 @@ import { Problem } from '../src/schemas/problem.js'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { sharedSchemas } from '../src/lib/openapi-refs.js'
 import { UNSHED_ROUTES } from './operations.js'
+import { scrapes } from '../src/lib/scrape-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -190,14 +191,18 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
 
   fastify.decorate('routeInventory', inventory)
   /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
-  let documentText: string | undefined
+  let documentBytes: Buffer | undefined
   fastify.addHook('onRoute', (route) => {
     // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
-    // `/docs/json` requests would keep the event loop busy with it. Serve one string instead.
+    // `/docs/json` requests would keep the event loop busy with it. Serve one Buffer instead:
+    // serialized and encoded once, its length known, so a fetch costs one socket write.
     if (route.url === `${opts.routePrefix}/json` && [route.method].flat().includes('GET')) {
       route.handler = async function documentJson (_request, reply) {
-        documentText ??= JSON.stringify(fastify.swagger())
-        return await reply.type('application/json; charset=utf-8').send(documentText)
+        // A flood of fetches waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
+        const wait = scrapes.admit()
+        if (wait !== undefined) await wait
+        documentBytes ??= Buffer.from(JSON.stringify(fastify.swagger()))
+        return await reply.type('application/json; charset=utf-8').send(documentBytes)
       }
     }
     for (const method of [route.method].flat()) {
