@@ -12,24 +12,6 @@ import { sharedSchemas } from '../src/lib/openapi-refs.js'
 import { UNSHED_ROUTES } from './operations.js'
 import { scrapes } from '../src/lib/scrape-queue.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /**
-     * Every route registered after the docs plugin (HEAD twins left out), with whether the
-     * OpenAPI document shows it: what operators and the documentation check compare with
-     * `/docs/json`.
-     */
-    routeInventory: readonly RouteEntry[]
-  }
-}
-
-export interface RouteEntry {
-  method: string
-  url: string
-  /** Hidden from the document: an ops or sandbox route, or `schema.hide`. */
-  hidden: boolean
-}
-
 export interface DocsOptions {
   title: string
   version: string
@@ -180,7 +162,6 @@ function finishDocument (document: Record<string, unknown>): Record<string, unkn
  * UI (`/docs`). The UI gets a content security policy of its own; the API keeps the strict one.
  */
 async function docs (fastify: FastifyInstance, opts: DocsOptions) {
-  const inventory: RouteEntry[] = []
   const hiddenByPrefix = (url: string): boolean =>
     url.startsWith(opts.routePrefix) || opts.hiddenPrefixes.some((p) => url.startsWith(p))
 
@@ -189,7 +170,6 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   const shared = sharedSchemas(SHARED_SCHEMAS)
   for (const schema of shared.registered) fastify.addSchema(schema)
 
-  fastify.decorate('routeInventory', inventory)
   /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
   let documentBytes: Buffer | undefined
   fastify.addHook('onRoute', (route) => {
@@ -204,10 +184,6 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
         documentBytes ??= Buffer.from(JSON.stringify(fastify.swagger()))
         return await reply.type('application/json; charset=utf-8').send(documentBytes)
       }
-    }
-    for (const method of [route.method].flat()) {
-      if (method === 'HEAD') continue
-      inventory.push({ method, url: route.url, hidden: route.schema?.hide === true || hiddenByPrefix(route.url) })
     }
   })
 
