@@ -10,7 +10,7 @@ import { Problem } from '../src/schemas/problem.js'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { sharedSchemas } from '../src/lib/openapi-refs.js'
 import { UNSHED_ROUTES } from './operations.js'
-import { scrapes } from '../src/lib/scrape-queue.js'
+import { paced } from '../src/lib/scrape-queue.js'
 
 export interface DocsOptions {
   title: string
@@ -173,14 +173,15 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
   let documentBytes: Buffer | undefined
   fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(opts.routePrefix)) return
+    // The document and the UI's files are unlimited: a flood of fetches is answered at a bounded
+    // pace (src/lib/scrape-queue.ts) rather than crowd the API out.
+    route.preHandler = [...[route.preHandler ?? []].flat(), paced]
     // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
     // `/docs/json` requests would keep the event loop busy with it. Serve one Buffer instead:
     // serialized and encoded once, its length known, so a fetch costs one socket write.
-    if (route.url === `${opts.routePrefix}/json` && [route.method].flat().includes('GET')) {
+    if (route.url === `${opts.routePrefix}/json`) {
       route.handler = async function documentJson (_request, reply) {
-        // A flood of fetches waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
-        const wait = scrapes.admit()
-        if (wait !== undefined) await wait
         documentBytes ??= Buffer.from(JSON.stringify(fastify.swagger()))
         return await reply.type('application/json; charset=utf-8').send(documentBytes)
       }

@@ -3,7 +3,7 @@ import metrics from 'fastify-metrics'
 import promClient, { Gauge, Histogram, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { buildInfo } from '../src/lib/build-info.js'
-import { scrapes } from '../src/lib/scrape-queue.js'
+import { paced } from '../src/lib/scrape-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -121,6 +121,8 @@ async function metricsPlugin (fastify: FastifyInstance) {
     logLevel: 'warn',
     exposeHeadRoute: false,
     config: { rateLimit: false, disableMetrics: true },
+    // A flood of scrapes waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
+    preHandler: paced,
     schema: {
       tags: ['operations'],
       operationId: 'getMetrics',
@@ -140,9 +142,6 @@ async function metricsPlugin (fastify: FastifyInstance) {
       }
     }
   }, async (_request, reply) => {
-    // A flood of scrapes waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
-    const wait = scrapes.admit()
-    if (wait !== undefined) await wait
     reply.type(registry.contentType).header('cache-control', 'no-store')
     return await render()
   })

@@ -1,5 +1,5 @@
 /**
- * The pace at which scrapes (`/metrics`, `/docs/json`) are answered when they flood in.
+ * The pace at which scrapes (`/metrics`, `/docs` and `/docs/json`) are answered when they flood in.
  *
  * A scrape is answered from bytes prepared in advance, but each answer is still a socket write
  * of tens of kilobytes. Scrapers that ask again as soon as they are answered would otherwise
@@ -94,3 +94,13 @@ function noop (): void {}
  * app instances in one process, as in tests, share it).
  */
 export const scrapes = scrapeQueue()
+
+/**
+ * A route's `preHandler` (callback style) that lets the request on once the process's queue
+ * admits it: what makes an unlimited route a paced one.
+ */
+export function paced (_request: unknown, _reply: unknown, done: (err?: Error) => void): void {
+  const wait = scrapes.admit()
+  if (wait === undefined) done()
+  else void wait.then(() => { done() })
+}
