@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
 import { startBudget, withinBudget, type CallBudget } from '../src/lib/call-budget.js'
 import { withProblem, type ProblemExtras } from '../src/lib/errors.js'
-import { LastGoodStore, type LiveFeed } from '../src/lib/last-good.js'
+import { lastGoodStore, type LiveFeed } from '../src/lib/last-good.js'
 import { withRetries, type RetryObserver } from '../src/lib/retry-policy.js'
 import { attemptGet, supplierAgent } from '../src/lib/supplier-attempt.js'
 import { CIRCUIT_STATE_VALUE, SupplierBreaker, isRejection } from '../src/lib/supplier-breaker.js'
@@ -80,7 +80,7 @@ async function supplierClient (fastify: FastifyInstance, opts: SupplierClientOpt
   const deadlineMs = opts.deadlineMs ?? 20_000
   const agent = supplierAgent(opts)
   const metrics = supplierMetrics(fastify.metricsRegistry)
-  const lastGood = new LastGoodStore({
+  const lastGood = lastGoodStore({
     redis: fastify.redis,
     health: fastify.redisHealth,
     ttlSeconds: opts.staleTtlSeconds ?? 24 * 60 * 60,

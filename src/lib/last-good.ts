@@ -35,31 +35,30 @@ function parseKept (raw: string | null): LiveFeed | undefined {
   return undefined
 }
 
-export class LastGoodStore {
-  private readonly opts: LastGoodStoreOptions
-  /** This instance's copy (Redis holds the shared one). */
-  private own: LiveFeed | undefined
-
-  constructor (opts: LastGoodStoreOptions) {
-    this.opts = opts
-  }
-
-  async remember (live: LiveFeed): Promise<void> {
-    this.own = live
-    const { redis, health, ttlSeconds } = this.opts
-    try {
-      await health.run(async () => await redis.set(LAST_GOOD_KEY, JSON.stringify(live), 'EX', ttlSeconds))
-    } catch (err) {
-      this.opts.onStoreError?.(err)
-    }
-  }
-
+export interface LastGoodStore {
+  /** Keeps `live` as the newest good response (in Redis best effort, in memory always). */
+  remember (live: LiveFeed): Promise<void>
   /** The newest good response known: shared in Redis, or this instance's own copy. */
-  async recall (): Promise<LiveFeed | undefined> {
-    const { redis, health } = this.opts
-    const shared = await health.run(async () => await redis.get(LAST_GOOD_KEY)).then(parseKept, () => undefined)
-    if (shared === undefined) return this.own
-    if (this.own === undefined) return shared
-    return Date.parse(this.own.fetchedAt) > Date.parse(shared.fetchedAt) ? this.own : shared
+  recall (): Promise<LiveFeed | undefined>
+}
+
+export function lastGoodStore ({ redis, health, ttlSeconds, onStoreError }: LastGoodStoreOptions): LastGoodStore {
+  /** This instance's copy (Redis holds the shared one). */
+  let own: LiveFeed | undefined
+  return {
+    async remember (live) {
+      own = live
+      try {
+        await health.run(async () => await redis.set(LAST_GOOD_KEY, JSON.stringify(live), 'EX', ttlSeconds))
+      } catch (err) {
+        onStoreError?.(err)
+      }
+    },
+    async recall () {
+      const shared = await health.run(async () => await redis.get(LAST_GOOD_KEY)).then(parseKept, () => undefined)
+      if (shared === undefined) return own
+      if (own === undefined) return shared
+      return Date.parse(own.fetchedAt) > Date.parse(shared.fetchedAt) ? own : shared
+    }
   }
 }
