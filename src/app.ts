@@ -11,6 +11,7 @@ import operations, { operationsOptions } from '../plugins/operations.js'
 import rateLimit, { rateLimitOptions } from '../plugins/rate-limit.js'
 import docs, { docsOptions } from '../plugins/docs.js'
 import pageCache, { pageCacheOptions } from '../plugins/page-cache.js'
+import httpCache, { httpCacheOptions } from '../plugins/http-cache.js'
 import catalog, { catalogOptions } from '../plugins/catalog.js'
 import sandboxSupplier, { sandboxSupplierOptions } from '../plugins/sandbox-supplier.js'
 import oauthToken, { oauthTokenOptions } from '../plugins/oauth-token.js'
@@ -105,6 +106,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // Domain plugins, each decorated onto the instance.
   await app.register(pageCache, pageCacheOptions(config))
+  await app.register(httpCache, httpCacheOptions(config))
   await app.register(catalog, catalogOptions(config))
   await app.register(sandboxSupplier, sandboxSupplierOptions(config))
   await app.register(oauthToken, oauthTokenOptions(config))

@@ -8,6 +8,18 @@ export interface PageVariant {
   encoding: Encoding | undefined
 }
 
+/** HIT: from memory or Redis; MISS: loaded (and stored); BYPASS: Redis unavailable, loaded without it. */
+export type CacheResult = 'HIT' | 'MISS' | 'BYPASS'
+/** Where a HIT came from (sent as `x-cache-tier`). */
+export type CacheTier = 'memory' | 'redis'
+
+/** A page as the page cache answers it: the page, how it was found, and from which tier. */
+export interface PageLookup {
+  page: CachedPage
+  cache: CacheResult
+  tier?: CacheTier
+}
+
 const ENCODINGS: Encoding[] = ['br', 'gzip']
 const SUFFIX: Record<Encoding, string> = { br: 'br', gzip: 'gz' }
 
@@ -21,6 +33,8 @@ export class CachedPage {
   readonly etag: string
   private identity: PageVariant | undefined
   private readonly encoded: Partial<Record<Encoding, PageVariant>> = {}
+  /** Called when a compressed variant is made, so the store holding the page can keep it too. */
+  private persist: ((page: CachedPage) => void) | undefined
 
   constructor (readonly body: string, etag?: string, encoded: Partial<Record<Encoding, Buffer>> = {}) {
     this.etag = etag ?? `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
@@ -35,6 +49,12 @@ export class CachedPage {
     return { body, etag, encoding }
   }
 
+  /** Keeps `persist` to be told of every compressed variant made from now on. */
+  persistWith (persist: (page: CachedPage) => void): this {
+    this.persist = persist
+    return this
+  }
+
   /** Whether `encoding` is worth making for this page. */
   compressible (): boolean {
     return this.body.length >= MIN_COMPRESS_BYTES
@@ -46,12 +66,12 @@ export class CachedPage {
       this.identity ??= this.variantOf(Buffer.from(this.body), undefined)
       return this.identity
     }
-    return this.encoded[encoding] ??= this.variantOf(encode(Buffer.from(this.body), encoding), encoding)
-  }
-
-  /** Whether sending `encoding` would compress now (the variant is not made yet). */
-  needs (encoding: Encoding | undefined): boolean {
-    return encoding !== undefined && this.compressible() && this.encoded[encoding] === undefined
+    let variant = this.encoded[encoding]
+    if (variant === undefined) {
+      variant = this.encoded[encoding] = this.variantOf(encode(Buffer.from(this.body), encoding), encoding)
+      this.persist?.(this)
+    }
+    return variant
   }
 
   /** Bytes held, for the memory tier's budget (text counted once per representation). */
