@@ -142,11 +142,20 @@ async function main (): Promise<void> {
       connections: { type: 'string', default: '50' },
       orders: { type: 'string', default: '10000' },
       secret: { type: 'string' },
-      only: { type: 'string' }
+      only: { type: 'string' },
+      help: { type: 'boolean', default: false }
     }
   })
+  const usage = 'usage: npx tsx bench/webhooks.ts --url http://127.0.0.1:PORT [--url …] [--rounds 1] [--duration 10] ' +
+    '[--connections 50] [--orders 10000] [--secret whsec_…] [--only new|duplicate]\n' +
+    '  several --url: each scenario runs against each service in turn, round after round (side by side)\n' +
+    '  the secret defaults to WEBHOOK_SECRET; start the service with a RATE_LIMIT_MAX far above the request count'
+  if (values.help) {
+    console.log(usage)
+    return
+  }
   if (values.url === undefined || values.url.length === 0) {
-    console.error('usage: npx tsx bench/webhooks.ts --url http://127.0.0.1:PORT [--url …] [--rounds 1] [--duration 10] [--connections 50] [--orders 10000] [--secret whsec_…] [--only new|duplicate]')
+    console.error(usage)
     process.exit(1)
   }
   const secret = values.secret ?? process.env.WEBHOOK_SECRET

@@ -10,24 +10,7 @@ import { Problem } from '../src/schemas/problem.js'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { sharedSchemas } from '../src/lib/openapi-refs.js'
 import { UNSHED_ROUTES } from './operations.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /**
-     * Every route registered after the docs plugin (HEAD twins left out), with whether the
-     * OpenAPI document shows it: what operators and the documentation check compare with
-     * `/docs/json`.
-     */
-    routeInventory: readonly RouteEntry[]
-  }
-}
-
-export interface RouteEntry {
-  method: string
-  url: string
-  /** Hidden from the document: an ops or sandbox route, or `schema.hide`. */
-  hidden: boolean
-}
+import { paced } from '../src/lib/scrape-queue.js'
 
 export interface DocsOptions {
   title: string
@@ -179,7 +162,6 @@ function finishDocument (document: Record<string, unknown>): Record<string, unkn
  * UI (`/docs`). The UI gets a content security policy of its own; the API keeps the strict one.
  */
 async function docs (fastify: FastifyInstance, opts: DocsOptions) {
-  const inventory: RouteEntry[] = []
   const hiddenByPrefix = (url: string): boolean =>
     url.startsWith(opts.routePrefix) || opts.hiddenPrefixes.some((p) => url.startsWith(p))
 
@@ -188,21 +170,21 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   const shared = sharedSchemas(SHARED_SCHEMAS)
   for (const schema of shared.registered) fastify.addSchema(schema)
 
-  fastify.decorate('routeInventory', inventory)
   /** The OpenAPI document as sent, serialized once (routes no longer change after start-up). */
-  let documentText: string | undefined
+  let documentBytes: Buffer | undefined
   fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(opts.routePrefix)) return
+    // The document and the UI's files are unlimited: a flood of fetches is answered at a bounded
+    // pace (src/lib/scrape-queue.ts) rather than crowd the API out.
+    route.preHandler = [...[route.preHandler ?? []].flat(), paced]
     // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
-    // `/docs/json` requests would keep the event loop busy with it. Serve one string instead.
-    if (route.url === `${opts.routePrefix}/json` && [route.method].flat().includes('GET')) {
+    // `/docs/json` requests would keep the event loop busy with it. Serve one Buffer instead:
+    // serialized and encoded once, its length known, so a fetch costs one socket write.
+    if (route.url === `${opts.routePrefix}/json`) {
       route.handler = async function documentJson (_request, reply) {
-        documentText ??= JSON.stringify(fastify.swagger())
-        return await reply.type('application/json; charset=utf-8').send(documentText)
+        documentBytes ??= Buffer.from(JSON.stringify(fastify.swagger()))
+        return await reply.type('application/json; charset=utf-8').send(documentBytes)
       }
-    }
-    for (const method of [route.method].flat()) {
-      if (method === 'HEAD') continue
-      inventory.push({ method, url: route.url, hidden: route.schema?.hide === true || hiddenByPrefix(route.url) })
     }
   })
 

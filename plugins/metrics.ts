@@ -3,6 +3,7 @@ import metrics from 'fastify-metrics'
 import promClient, { Gauge, Histogram, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { buildInfo } from '../src/lib/build-info.js'
+import { paced } from '../src/lib/scrape-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,8 +32,8 @@ export const METRICS_REUSE_MS = 1000
  * later ones reuse its text until it is `reuseMs` old. A flood of scrapes therefore costs one
  * rendering per second, not one per scrape. A failed rendering is not kept.
  */
-export function sharedRendering (render: () => Promise<string>, reuseMs: number = METRICS_REUSE_MS, now: () => number = Date.now): () => Promise<string> {
-  let current: Promise<string> | undefined
+export function sharedRendering<T = string> (render: () => Promise<T>, reuseMs: number = METRICS_REUSE_MS, now: () => number = Date.now): () => Promise<T> {
+  let current: Promise<T> | undefined
   let startedAt = 0
   return async () => {
     if (current === undefined || now() - startedAt >= reuseMs) {
@@ -91,7 +92,8 @@ function requestHistogram (fastify: FastifyInstance, registry: Registry): void {
  * `http_request_duration_seconds` histogram (method, route template, status_code), served with
  * every metric other plugins register in `fastify.metricsRegistry` at `GET /metrics`. The scrape
  * itself is neither measured, logged (below warn), rate limited nor documented; it is rendered at
- * most once per second whatever the number of scrapers (a scrape sees figures at most 1 s old).
+ * most once per second whatever the number of scrapers (a scrape sees figures at most 1 s old),
+ * and a flood of scrapes is answered at a bounded pace (src/lib/scrape-queue.ts), never refused.
  */
 async function metricsPlugin (fastify: FastifyInstance) {
   const registry = new Registry()
@@ -112,11 +114,15 @@ async function metricsPlugin (fastify: FastifyInstance) {
     labelNames: ['version', 'commit', 'node'] as const,
     registers: [registry]
   }).set(buildInfo(), 1)
-  const render = sharedRendering(async () => await registry.metrics())
+  // The rendering is kept as bytes: every scrape of that second sends the same Buffer, with no
+  // re-encoding of the text and no byte count per scrape.
+  const render = sharedRendering(async () => Buffer.from(await registry.metrics()))
   fastify.get('/metrics', {
     logLevel: 'warn',
     exposeHeadRoute: false,
     config: { rateLimit: false, disableMetrics: true },
+    // A flood of scrapes waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
+    preHandler: paced,
     schema: {
       tags: ['operations'],
       operationId: 'getMetrics',

@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise'
 import type { PoolConnection, RowDataPacket, ResultSetHeader } from 'mysql2/promise'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
-import { poolOptions, databaseName, type MysqlSettings } from '../src/lib/mysql-options.js'
+import { poolOptions, type MysqlSettings } from '../src/lib/mysql-options.js'
 import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
 
 declare module 'fastify' {
@@ -90,12 +90,15 @@ function wrap (pool: mysql.Pool): MySQLPromisePool {
   } as unknown as MySQLPromisePool
 }
 
-/** CREATE DATABASE IF NOT EXISTS; false (and a warning) when MySQL cannot be reached. */
-async function ensureDatabase (fastify: FastifyInstance, settings: MysqlSettings): Promise<boolean> {
+/**
+ * Whether MySQL answers at start; false (and a warning) when it cannot be reached. The database
+ * itself is the migrations' to create (src/migrations.ts runs before the app is built), so a
+ * missing one fails the start here like any other error.
+ */
+async function reachable (fastify: FastifyInstance, settings: MysqlSettings): Promise<boolean> {
   let conn: mysql.Connection | undefined
   try {
-    conn = await mysql.createConnection(poolOptions(settings, { withDatabase: false }))
-    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(databaseName(settings.url))} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    conn = await mysql.createConnection(poolOptions(settings))
     return true
   } catch (err) {
     if (!isUnavailable(err)) throw err
@@ -116,7 +119,7 @@ function onConnection (pool: mysql.Pool): void {
 
 async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) {
   const options = poolOptions(opts)
-  if (await ensureDatabase(fastify, opts)) {
+  if (await reachable(fastify, opts)) {
     // @fastify/mysql opens the pool, checks it answers, and closes it on shutdown.
     await fastify.register(fastifyMysql, { promise: true, ...options })
   } else {

@@ -1,17 +1,27 @@
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
-import Type from 'typebox'
+import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { supplierSettings, type Config } from '../src/config.js'
+import type { Config } from '../src/config.js'
 import { Problem } from '../src/schemas/problem.js'
-import { parseBasicAuthorization } from '../src/lib/token-policy.js'
-import { issueSandboxToken, sameSecret, sandboxTokenKey, verifySandboxToken } from '../src/lib/sandbox-token.js'
 import { withProblem, type ProblemExtras } from '../src/lib/errors.js'
+import { configuredSupplier, type SupplierEndpoint } from '../src/lib/supplier-endpoint.js'
+import {
+  SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, issueSandboxToken, parseBasicAuthorization, sameSecret,
+  sandboxTokenKey, verifySandboxToken
+} from './sandbox-supplier/credentials.js'
+import { FEED, SandboxFeed, TokenRequest, TokenResponse } from './sandbox-supplier/feed.js'
+
+/**
+ * A stand-in supplier for development and tests: an OAuth2 token endpoint and a product feed
+ * under /sandbox on this very service. It is registered only when no real supplier is configured
+ * (SUPPLIER_BASE_URL unset; in production only with SANDBOX_SUPPLIER=true, which loadConfig
+ * enforces). Everything about it lives here and in `sandbox-supplier/`: the production plugins
+ * are given a base URL, a token URL and credentials, and never know which supplier is behind them.
+ */
 
 export interface SandboxSupplierOptions {
-  /** Mounted only when no real supplier is configured (SUPPLIER_BASE_URL unset). */
-  enabled: boolean
   /** The client credentials the sandbox accepts (client_secret_basic). */
   clientId: string
   clientSecret: string
@@ -19,12 +29,56 @@ export interface SandboxSupplierOptions {
   tokenTtlSeconds?: number
 }
 
-export function sandboxSupplierOptions (config: Config): SandboxSupplierOptions {
-  const settings = supplierSettings(config)
-  return { enabled: settings.sandbox, clientId: settings.clientId, clientSecret: settings.clientSecret }
+/** The supplier the service talks to, and the sandbox's options when that is the sandbox. */
+export interface ChosenSupplier {
+  endpoint: SupplierEndpoint
+  sandbox?: SandboxSupplierOptions
 }
 
 export const SANDBOX_PREFIX = '/sandbox'
+
+/** What the sandbox needs of the HTTP server it is mounted on: the address it listens on. */
+interface Listening { address (): AddressInfo | string | null }
+
+/**
+ * The configured supplier, or, when none is configured, this sandbox on the port the service
+ * listens on (the configured PORT until it listens; the real one, remembered, once it does).
+ * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID / _SECRET and OAUTH_SCOPE apply to the sandbox too.
+ */
+export function chooseSupplier (config: Config, server: Listening): ChosenSupplier {
+  const configured = configuredSupplier(config)
+  if (configured !== undefined) return { endpoint: configured }
+  const clientId = config.OAUTH_CLIENT_ID ?? SANDBOX_CLIENT_ID
+  const clientSecret = config.OAUTH_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET
+  const baseUrl = listeningUrl(server, config.PORT, SANDBOX_PREFIX)
+  return {
+    endpoint: {
+      baseUrl,
+      tokenUrl: config.OAUTH_TOKEN_URL ?? (() => `${baseUrl()}/oauth/token`),
+      // Instances on different ports share one sandbox key, so they may share its tokens too.
+      cacheIdentity: config.OAUTH_TOKEN_URL ?? 'sandbox',
+      clientId,
+      clientSecret,
+      ...(config.OAUTH_SCOPE !== undefined ? { scope: config.OAUTH_SCOPE } : {})
+    },
+    sandbox: { clientId, clientSecret }
+  }
+}
+
+/** `http://127.0.0.1:<port><path>` for the port `server` listens on. */
+function listeningUrl (server: Listening, configuredPort: number, path: string): () => string {
+  let resolved: string | undefined
+  return () => {
+    if (resolved !== undefined) return resolved
+    const address = server.address()
+    if (address !== null && typeof address === 'object') {
+      resolved = `http://127.0.0.1:${address.port}${path}`
+      return resolved
+    }
+    // Not listening yet (e.g. inject): the configured port, not remembered.
+    return `http://127.0.0.1:${configuredPort}${path}`
+  }
+}
 
 const InvalidClientError = createError('FL_SANDBOX_INVALID_CLIENT', 'Client authentication failed: %s', 401)
 const UnsupportedGrantTypeError = createError('FL_SANDBOX_UNSUPPORTED_GRANT_TYPE', 'Only grant_type=client_credentials is supported, not %s', 400)
@@ -36,48 +90,12 @@ function oauthError (err: Error, code: string): Error & ProblemExtras {
   return withProblem(err, { problem: { error: code } })
 }
 
-const TokenRequest = Type.Object({
-  grant_type: Type.String({ minLength: 1, maxLength: 64 }),
-  scope: Type.Optional(Type.String({ maxLength: 512 }))
-}, { description: 'application/x-www-form-urlencoded (RFC 6749 §4.4.2)' })
-
-const TokenResponse = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer(),
-  scope: Type.Optional(Type.String())
-})
-
-const SandboxProduct = Type.Object({
-  sku: Type.String(),
-  name: Type.String(),
-  category: Type.String(),
-  price: Type.Number(),
-  unit: Type.String(),
-  stock: Type.Integer()
-})
-
-const SandboxFeed = Type.Object({
-  supplier: Type.String(),
-  currency: Type.String(),
-  products: Type.Array(SandboxProduct),
-  generatedAt: Type.String({ format: 'date-time' })
-})
-
-const FEED = [
-  { sku: 'SBX-001', name: 'Organic Tomatoes', category: 'vegetables', price: 42.5, unit: 'kg', stock: 120 },
-  { sku: 'SBX-002', name: 'Alphonso Mangoes', category: 'fruits', price: 320, unit: 'dozen', stock: 40 },
-  { sku: 'SBX-003', name: 'A2 Cow Milk', category: 'dairy', price: 68, unit: 'litre', stock: 200 },
-  { sku: 'SBX-004', name: 'Brown Eggs', category: 'poultry', price: 96, unit: 'dozen', stock: 75 },
-  { sku: 'SBX-005', name: 'Wildflower Honey', category: 'pantry', price: 249.99, unit: '500 g', stock: 30 }
-]
-
-interface SandboxRouteOptions { clientId: string, clientSecret: string, tokenTtlSeconds: number }
-
 /** Challenges sent with 401s so that OAuth clients know what was wrong. */
 function challenge (reply: FastifyReply, value: string): void {
   reply.header('www-authenticate', value)
 }
+
+interface SandboxRouteOptions { clientId: string, clientSecret: string, tokenTtlSeconds: number }
 
 const sandboxRoutes: FastifyPluginAsyncTypebox<SandboxRouteOptions> = async (fastify, opts) => {
   const key = sandboxTokenKey(opts.clientId, opts.clientSecret)
@@ -148,12 +166,7 @@ const sandboxRoutes: FastifyPluginAsyncTypebox<SandboxRouteOptions> = async (fas
   })
 }
 
-/**
- * A stand-in supplier for development: an OAuth2 token endpoint and a product feed under
- * /sandbox on this very service, mounted only when SUPPLIER_BASE_URL is unset.
- */
 async function sandboxSupplier (fastify: FastifyInstance, opts: SandboxSupplierOptions) {
-  if (!opts.enabled) return
   fastify.log.warn({ prefix: SANDBOX_PREFIX }, 'SUPPLIER_BASE_URL is not set: the built-in sandbox supplier is mounted and used (not for production)')
   await fastify.register(sandboxRoutes, {
     prefix: SANDBOX_PREFIX,

@@ -19,7 +19,7 @@ const orders: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request) => {
-    const order = await fastify.webhookIdempotency.findOrder(request.params.orderId)
+    const order = await fastify.orders.find(request.params.orderId)
     if (order === undefined) throw new NotFoundError(`No order ${JSON.stringify(request.params.orderId)}`)
     return order
   })

@@ -46,7 +46,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.addHook('preValidation', async (request) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-    fastify.webhookIdempotency.verifySignature(request.headers, raw)
+    fastify.webhookVerification.verify(request.headers, raw)
     // Decoding would turn invalid bytes into U+FFFD: two different deliveries (`bad\xFF`,
     // `bad\xFE`) would then be one event, and the stored payload would not be what was sent.
     if (!isUtf8(raw)) throw new InvalidUtf8Error()
@@ -60,7 +60,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 
   // Counted before the answer leaves, so a caller that saw the 4xx also sees it counted.
   fastify.addHook('onSend', async (_request, reply, payload) => {
-    if (reply.statusCode >= 400 && reply.statusCode < 500) fastify.webhookIdempotency.countRejected()
+    if (reply.statusCode >= 400 && reply.statusCode < 500) fastify.webhookVerification.countRejected()
     return payload
   })
 
@@ -94,7 +94,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
     }, async (request) => {
       const { event_id: eventId, status, order_id: orderId, occurred_at: occurredAt } = request.body
       const rawBody = rawBodies.get(request) ?? Buffer.alloc(0)
-      const { duplicate } = await fastify.webhookIdempotency.receive({ eventId, status, orderId, occurredAt, rawBody })
+      const { duplicate } = await fastify.orders.apply({ eventId, status, orderId, occurredAt, rawBody })
       return { received: true as const, duplicate }
     })
   }

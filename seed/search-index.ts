@@ -1,14 +1,13 @@
+// The search structures derived from the catalog (seed/migrations/004_search.sql):
+// `product_words` (a row per distinct indexed word of each name), `search_words` (products per
+// word) and `category_counts` (products per category), written from the products table itself so
+// they hold exactly what it holds. seed/search-rebuild.ts decides when and into which tables.
 import { Readable } from 'node:stream'
 import mysql from 'mysql2/promise'
 import { nameWords } from '../src/lib/search-words.js'
-
-/**
- * The search structures derived from the catalog (seed/migrations/004_search.sql):
- * `product_words` (a row per distinct indexed word of each name), `search_words` (products per
- * word) and `category_counts` (products per category). The seeder writes them whenever it loads
- * or resets the catalog, from the products table itself, so they hold exactly what that table
- * holds; `reindexSearch` rebuilds them for a catalog written some other way.
- */
+import { loadDataLocal } from './load-data.js'
+import { tsvLine } from './product-rows.js'
+import type { LoadMethod } from './seed-options.js'
 
 export const SEARCH_TABLES = { words: 'product_words', vocabulary: 'search_words', counts: 'category_counts' } as const
 
@@ -18,11 +17,14 @@ export interface SearchTables {
   counts: string
 }
 
-const WORD_COLUMNS = '(word, product_id, category, price, created_at, name_words)'
+const WORD_COLUMNS = ['word', 'product_id', 'category', 'price', 'created_at', 'name_words'] as const
 /** Products read per round trip while indexing. */
 const READ_CHUNK = 20_000
 /** Word rows per INSERT statement when LOAD DATA is not available. */
 const INSERT_ROWS = 5_000
+
+/** word, product_id, category, price, created_at, name_words */
+type WordRow = [string, string, string, string, string, number]
 
 interface ProductRow extends mysql.RowDataPacket {
   id: number | string
@@ -32,23 +34,18 @@ interface ProductRow extends mysql.RowDataPacket {
   created: string
 }
 
-/** Text for one field of a LOAD DATA line (FIELDS ESCAPED BY '\\'). */
-function tsv (value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (c) => c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')
-}
-
 /**
  * Pages through `from` by id (ids above `afterId`) on `reader`, and yields the word rows of each
  * page of products.
  */
-async function * wordRows (reader: mysql.Connection, from: string, afterId: number): AsyncGenerator<Array<[string, string, string, string, string, number]>> {
+async function * wordRows (reader: mysql.Connection, from: string, afterId: number): AsyncGenerator<WordRow[]> {
   let last = afterId
   for (;;) {
     const [products] = await reader.query<ProductRow[]>(
       `SELECT id, name, category, price, CAST(created_at AS CHAR) AS created FROM ${mysql.escapeId(from)} WHERE id > ? ORDER BY id LIMIT ?`,
       [last, READ_CHUNK])
     if (products.length === 0) return
-    const rows: Array<[string, string, string, string, string, number]> = []
+    const rows: WordRow[] = []
     for (const p of products) {
       const words = nameWords(p.name)
       const id = String(p.id)
@@ -67,7 +64,7 @@ export interface WriteWordsOptions {
   /** Index only products with a greater id. */
   afterId?: number
   /** LOAD DATA LOCAL INFILE (fast) or multi-row INSERTs (works everywhere). */
-  method: 'load-data' | 'insert'
+  method: LoadMethod
 }
 
 /**
@@ -79,36 +76,26 @@ export async function writeProductWords (reader: mysql.Connection, writer: mysql
   const source = wordRows(reader, options.from, options.afterId ?? 0)
   let written = 0
   if (options.method === 'insert') {
+    const insert = `INSERT INTO ${mysql.escapeId(options.into)} (${WORD_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')}) VALUES ?`
     for await (const rows of source) {
       for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        await writer.query(`INSERT INTO ${mysql.escapeId(options.into)} ${WORD_COLUMNS} VALUES ?`, [rows.slice(i, i + INSERT_ROWS)])
+        await writer.query(insert, [rows.slice(i, i + INSERT_ROWS)])
       }
       written += rows.length
     }
     return written
   }
-  let failed: Error | undefined
   const stream = new Readable({
     highWaterMark: 256 * 1024,
     read () {
       source.next().then((next) => {
         if (next.done === true) { stream.push(null); return }
         written += next.value.length
-        stream.push(Buffer.from(next.value.map((r) =>
-          `${r[0]}\t${r[1]}\t${tsv(r[2])}\t${r[3]}\t${r[4]}\t${r[5]}\n`).join(''), 'utf8'))
-      }, (err: Error) => { failed = err; stream.destroy(err) })
+        stream.push(Buffer.from(next.value.map(tsvLine).join(''), 'utf8'))
+      }, (err: Error) => { stream.destroy(err) })
     }
   })
-  const [result] = await writer.query<mysql.ResultSetHeader>({
-    sql: `LOAD DATA LOCAL INFILE 'farmlokal-product-words.tsv' INTO TABLE ${mysql.escapeId(options.into)} CHARACTER SET utf8mb4
-      FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ${WORD_COLUMNS}`,
-    infileStreamFactory: () => stream
-  })
-  if (failed !== undefined) throw failed
-  if (result.warningStatus > 0 || result.affectedRows !== written) {
-    const [warnings] = await writer.query<mysql.RowDataPacket[]>('SHOW WARNINGS LIMIT 3')
-    throw new Error(`LOAD DATA stored ${result.affectedRows} of ${written} word rows: ${warnings.map((w) => w.Message).join('; ')}`)
-  }
+  await loadDataLocal(writer, { table: options.into, columns: WORD_COLUMNS, file: 'farmlokal-product-words.tsv', stream, sent: () => written })
   return written
 }
 

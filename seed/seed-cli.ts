@@ -1,7 +1,8 @@
 // `npm run seed -- --count N [--reset] [--seed S]`: migrates, then loads N generated products.
 import { parseArgs } from 'node:util'
 import { loadConfig, ConfigError } from '../src/config.js'
-import { runSeed, type SeedMethod, type SeedOptions } from './seeder.js'
+import { runSeed } from './run-seed.js'
+import type { SeedMethod, SeedOptions } from './seed-options.js'
 
 export const USAGE = 'usage: npm run seed -- --count N [--reset] [--seed S] [--method auto|load-data|insert] [--connections N]'
 export const MAX_COUNT = 100_000_000

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawRequestDefaultExpression } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { traceLogFields } from './lib/trace-context.js'
@@ -13,10 +13,12 @@ import docs, { docsOptions } from '../plugins/docs.js'
 import pageCache, { pageCacheOptions } from '../plugins/page-cache.js'
 import httpCache, { httpCacheOptions } from '../plugins/http-cache.js'
 import catalog, { catalogOptions } from '../plugins/catalog.js'
-import sandboxSupplier, { sandboxSupplierOptions } from '../plugins/sandbox-supplier.js'
+import sandboxSupplier, { chooseSupplier } from '../plugins/sandbox-supplier.js'
 import oauthToken, { oauthTokenOptions } from '../plugins/oauth-token.js'
 import supplierClient, { supplierClientOptions } from '../plugins/supplier-client.js'
+import webhookVerification, { webhookVerificationOptions } from '../plugins/webhook-verification.js'
 import webhookIdempotency, { webhookIdempotencyOptions } from '../plugins/webhook-idempotency.js'
+import orders from '../plugins/orders.js'
 
 import healthRoutes from '../routes/health.js'
 import productRoutes from '../routes/products.js'
@@ -41,6 +43,19 @@ export const REDACTED_PATHS = [
   '*.token', '*.accessToken', '*.access_token', '*.clientSecret', '*.client_secret', '*.secret',
   '*.password', 'password'
 ]
+
+/** A caller's request id is kept only when it is this short and plain (it reaches logs and headers). */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+/**
+ * The request id: the caller's `x-request-id` when it is at most 64 characters of letters, digits
+ * and `. _ : -`, otherwise a new UUID. Fastify reads no header itself (`requestIdHeader: false`),
+ * so an over-long or unsafe value never becomes the id; plugins/operations.ts echoes the id back.
+ */
+export function requestId (req: RawRequestDefaultExpression): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
 
 function trustProxy (value: string | undefined): FastifyServerOptions['trustProxy'] {
   if (value === undefined || value === 'false') return false
@@ -72,8 +87,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const app = Fastify({
     logger: loggerOptions(config, opts),
     trustProxy: trustProxy(config.TRUST_PROXY),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestId,
     // The largest body any route accepts; the webhook route narrows its own limit.
     bodyLimit: 64 * 1024,
     // Shutdown: stop accepting, finish in-flight requests, then drop idle keep-alive sockets.
@@ -108,10 +123,13 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(pageCache, pageCacheOptions(config))
   await app.register(httpCache, httpCacheOptions(config))
   await app.register(catalog, catalogOptions(config))
-  await app.register(sandboxSupplier, sandboxSupplierOptions(config))
-  await app.register(oauthToken, oauthTokenOptions(config))
-  await app.register(supplierClient, supplierClientOptions(config))
+  const supplier = chooseSupplier(config, app.server)
+  if (supplier.sandbox !== undefined) await app.register(sandboxSupplier, supplier.sandbox)
+  await app.register(oauthToken, oauthTokenOptions(config, supplier.endpoint))
+  await app.register(supplierClient, supplierClientOptions(config, supplier.endpoint))
+  await app.register(webhookVerification, webhookVerificationOptions(config))
   await app.register(webhookIdempotency, webhookIdempotencyOptions(config))
+  await app.register(orders)
 
   // Routes: HTTP only, one module per resource.
   await app.register(healthRoutes)

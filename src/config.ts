@@ -110,33 +110,3 @@ function describeAjvError (err: unknown): string {
     String(first.params?.missingProperty ?? 'environment')
   return `invalid configuration: ${variable} ${first.message ?? 'is invalid'}`
 }
-
-/** Where the supplier and its OAuth provider are, with the sandbox defaults filled in. */
-export interface SupplierSettings {
-  sandbox: boolean
-  baseUrl: string
-  tokenUrl: string
-  clientId: string
-  clientSecret: string
-  scope?: string
-}
-
-export const SANDBOX_CLIENT_ID = 'farmlokal-sandbox'
-export const SANDBOX_CLIENT_SECRET = 'sandbox-secret-not-for-production'
-
-/**
- * Resolves the supplier settings. Without SUPPLIER_BASE_URL the built-in sandbox mounted at
- * `/sandbox` on this very service is used; `port` is the port the service really listens on.
- */
-export function supplierSettings (config: Config, port: number = config.PORT): SupplierSettings {
-  const sandbox = config.SUPPLIER_BASE_URL === undefined
-  const baseUrl = (config.SUPPLIER_BASE_URL ?? `http://127.0.0.1:${port}/sandbox`).replace(/\/+$/, '')
-  return {
-    sandbox,
-    baseUrl,
-    tokenUrl: config.OAUTH_TOKEN_URL ?? `${baseUrl}/oauth/token`,
-    clientId: config.OAUTH_CLIENT_ID ?? SANDBOX_CLIENT_ID,
-    clientSecret: config.OAUTH_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
-    ...(config.OAUTH_SCOPE !== undefined ? { scope: config.OAUTH_SCOPE } : {})
-  }
-}

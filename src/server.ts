@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, ConfigError, type Config } from './config.js'
 import { buildApp } from './app.js'
-import { migrate } from '../seed/migrate.js'
+import { migrate } from './migrations.js'
 import { shutdownTelemetry } from './lib/trace-context.js'
 
 export interface RunOptions {

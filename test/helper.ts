@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import tap from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
-import { migrate } from '../seed/migrate.js'
+import { migrate } from '../src/migrations.js'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 

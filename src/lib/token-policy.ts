@@ -106,24 +106,3 @@ export function basicAuthorization (clientId: string, clientSecret: string): str
   const encode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
   return 'Basic ' + Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')
 }
-
-/** Reads client_secret_basic credentials; undefined when the header is absent or malformed. */
-export function parseBasicAuthorization (header: string | undefined): { clientId: string, clientSecret: string } | undefined {
-  if (header === undefined) return undefined
-  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header)
-  if (match === null) return undefined
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  if (colon < 0) return undefined
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s.replace(/\+/g, ' '))
-    } catch {
-      return undefined
-    }
-  }
-  const clientId = decode(decoded.slice(0, colon))
-  const clientSecret = decode(decoded.slice(colon + 1))
-  if (clientId === undefined || clientSecret === undefined) return undefined
-  return { clientId, clientSecret }
-}

@@ -29,3 +29,25 @@ export const X_CACHE_HEADER: Record<string, HeaderDoc> = {
 export const NO_STORE_HEADER: Record<string, HeaderDoc> = {
   'cache-control': { type: 'string', description: '`no-store`' }
 }
+
+/**
+ * The rate-limit headers of a limited route (plugins/rate-limit.ts), on its successful
+ * responses and its 429: the `x-ratelimit-*` family and, carrying the same figures, the IETF
+ * draft's structured `RateLimit-Policy` and `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers)
+ * that newer clients and gateways read. Both families are exposed through CORS.
+ */
+export const RATE_LIMIT_HEADERS: Record<string, HeaderDoc> = {
+  'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per window for this client IP' },
+  'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current window' },
+  'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the window resets' },
+  'ratelimit-policy': {
+    type: 'string',
+    description: 'The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, ' +
+      'e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own)'
+  },
+  ratelimit: {
+    type: 'string',
+    description: 'The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, ' +
+      'e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset`'
+  }
+}

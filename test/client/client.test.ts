@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { allProducts, createFarmLokalClient, type FarmLokalClient } from '../../client/index.js'
 import { seedProducts, APP_SETTINGS } from '../routes/products-fixture.js'
-import { build, sql } from '../helper.js'
+import { reindexSearch } from '../../seed/search-rebuild.js'
+import { build, sql, MYSQL_BASE, TEST_DB } from '../helper.js'
 
 /**
  * On a busy machine a fresh app's first event-loop sample can exceed the shedding threshold,
@@ -66,4 +67,74 @@ test('the typed client drives the running service: list, next page, one product,
   const order = await api.GET('/api/orders/{orderId}', { params: { path: { orderId: 'ord_client_1' } } })
   t.equal(order.data?.status, 'shipped')
   t.same(order.data?.history.map((h) => h.eventId), [event.event_id])
+})
+
+/** Names the search test finds by word and by prefix, with categories and prices of their own. */
+const SEARCHABLE: Array<[string, string, string]> = [
+  ['Organic Tomatoes 1kg', 'vegetables', '40.00'],
+  ['Organic Cherry Tomatoes', 'vegetables', '55.00'],
+  ['Fresh Tomato Ketchup with Organic Tomatoes', 'condiments', '120.00'],
+  ['Organic Tomatillo', 'vegetables', '80.00'],
+  ['Organic Basmati Rice', 'grains', '150.00'],
+  ['Brown Rice', 'grains', '90.00'],
+  ['A2 Cow Milk', 'dairy', '70.00'],
+  ['Organic Alphonso Mangoes', 'fruits', '300.00'],
+  ['Organic Tomato Puree', 'condiments', '65.00'],
+  ['Organic Toor Dal', 'pulses', '140.00']
+]
+
+test('the typed client searches: q with sort=relevance, the next page of a search, and the categories with and without q', async (t) => {
+  const conn = await sql(t)
+  const app = await build(t, APP_SETTINGS)
+  await conn.query('DELETE FROM products')
+  await conn.query('ALTER TABLE products AUTO_INCREMENT = 1')
+  await conn.query('INSERT INTO products (name, category, price, stock, created_at) VALUES ?',
+    [SEARCHABLE.map(([name, category, price], i) => [name, category, price, 5, `2025-01-0${1 + (i % 9)} 10:00:00`])])
+  await reindexSearch({ url: `${MYSQL_BASE}/${TEST_DB}` })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const api = createFarmLokalClient({ baseUrl: `http://127.0.0.1:${port}` })
+  await settled(api)
+
+  // 'organic tom': every name with the word "organic" and a word starting with "tom".
+  const expected = ['Organic Tomatoes 1kg', 'Organic Cherry Tomatoes', 'Fresh Tomato Ketchup with Organic Tomatoes', 'Organic Tomatillo', 'Organic Tomato Puree']
+  const first = await api.GET('/api/products', { params: { query: { q: 'organic tom', sort: 'relevance', limit: 3 } } })
+  if (first.data === undefined) throw new Error(`no search page: ${first.response.status} ${JSON.stringify(first.error)}`)
+  t.equal(first.data.data.length, 3)
+  t.type(first.data.nextCursor, 'string', 'a search with more matches has a next page')
+  const second = await api.GET('/api/products', { params: { query: { q: 'organic tom', sort: 'relevance', limit: 3, cursor: first.data.nextCursor ?? undefined } } })
+  if (second.data === undefined) throw new Error(`no second search page: ${second.response.status} ${JSON.stringify(second.error)}`)
+  t.equal(second.data.nextCursor, null, 'the second page is the last')
+  const found = [...first.data.data, ...second.data.data]
+  t.same(found.map((p) => p.name).sort(), [...expected].sort(), 'both pages hold every match once, and nothing else')
+  // Relevance: names with fewer indexed words first (ties by id ascending).
+  t.same(found.slice(0, 3).map((p) => p.name), ['Organic Tomatillo', 'Organic Tomatoes 1kg', 'Organic Cherry Tomatoes'], 'best matches first')
+  t.equal(found.at(-1)?.name, 'Fresh Tomato Ketchup with Organic Tomatoes', 'the longest name last')
+
+  const defaulted = await api.GET('/api/products', { params: { query: { q: 'organic tom', limit: 3 } } })
+  t.same(defaulted.data?.data, first.data.data, 'relevance is the default sort with q')
+  const noQuery = await api.GET('/api/products', { params: { query: { sort: 'relevance' } } })
+  t.equal(noQuery.response.status, 400, 'relevance without q is a 400')
+  t.match(noQuery.error?.detail, /relevance|q/)
+  const reused = await api.GET('/api/products', { params: { query: { q: 'rice', cursor: first.data.nextCursor ?? undefined } } })
+  t.equal(reused.response.status, 400, 'a cursor is bound to its q')
+
+  const all = await api.GET('/api/categories')
+  if (all.data === undefined) throw new Error(`no categories: ${all.response.status} ${JSON.stringify(all.error)}`)
+  t.same(all.data.data, [
+    { category: 'condiments', count: 2 },
+    { category: 'dairy', count: 1 },
+    { category: 'fruits', count: 1 },
+    { category: 'grains', count: 2 },
+    { category: 'pulses', count: 1 },
+    { category: 'vegetables', count: 3 }
+  ], 'every category with its count')
+  t.match(all.response.headers.get('x-cache'), /^(HIT|MISS|BYPASS)$/)
+  const searched = await api.GET('/api/categories', { params: { query: { q: 'organic tom' } } })
+  t.same(searched.data?.data, [{ category: 'condiments', count: 2 }, { category: 'vegetables', count: 3 }], 'the categories of the matches only')
+  const rice = await api.GET('/api/categories', { params: { query: { q: 'rice', minPrice: '100' } } })
+  t.same(rice.data?.data, [{ category: 'grains', count: 1 }], 'q combines with a price range')
+  const empty = await api.GET('/api/categories', { params: { query: { q: 'to' } } })
+  t.equal(empty.response.status, 400, 'a q with no word left is a 400')
+  t.equal(empty.error?.status, 400)
 })

@@ -1,4 +1,6 @@
-import { test } from 'tap'
+import diagnostics from 'node:diagnostics_channel'
+import { test, type Test } from 'tap'
+import type { FastifyInstance, RouteOptions } from 'fastify'
 import { build, flushPrefix } from '../helper.js'
 
 interface Operation {
@@ -14,8 +16,35 @@ const openapiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
 /** The public surface of the contract: never hidden from the document. */
 const PUBLIC = /^\/(api|auth|external|webhook|test-auth|test-retry)(\/|$)/
 
+/** Left out of the document on purpose: the docs' own routes and the sandbox supplier. */
+const HIDDEN_PREFIX = /^\/(docs|sandbox)(\/|$)/
+
+interface RouteEntry { method: string, url: string, hidden: boolean }
+
+/**
+ * The app as `build` makes it, with every route it registers (HEAD twins left out) as Fastify's
+ * own onRoute hook saw it. The hook is added as the instance is created, before any plugin, through
+ * Fastify's `fastify.initialization` diagnostics channel.
+ */
+async function buildWithRoutes (t: Test): Promise<{ app: FastifyInstance, routes: RouteEntry[] }> {
+  const routes: RouteEntry[] = []
+  const onRoute = (route: RouteOptions): void => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue
+      routes.push({ method, url: route.url, hidden: route.schema?.hide === true || HIDDEN_PREFIX.test(route.url) })
+    }
+  }
+  const onInstance = (message: unknown): void => { (message as { fastify: FastifyInstance }).fastify.addHook('onRoute', onRoute) }
+  diagnostics.subscribe('fastify.initialization', onInstance)
+  try {
+    return { app: await build(t), routes }
+  } finally {
+    diagnostics.unsubscribe('fastify.initialization', onInstance)
+  }
+}
+
 test('the OpenAPI document covers every route the app registered, each with its responses', async (t) => {
-  const app = await build(t)
+  const { app, routes } = await buildWithRoutes(t)
   const res = await app.inject('/docs/json')
   t.equal(res.statusCode, 200)
   const doc = res.json() as Document
@@ -23,8 +52,7 @@ test('the OpenAPI document covers every route the app registered, each with its 
   t.equal(doc.info.title, 'FarmLokal service')
   t.match(doc.info.version, /^\d+\.\d+\.\d+/)
 
-  const routes = app.routeInventory
-  t.ok(routes.some((r) => r.url === '/health'), 'the inventory sees the app\'s routes')
+  t.ok(routes.some((r) => r.url === '/health'), 'the hook sees the app\'s routes')
   for (const route of routes.filter((r) => PUBLIC.test(r.url))) {
     t.notOk(route.hidden, `${route.method} ${route.url} is not hidden`)
   }
@@ -87,6 +115,9 @@ test('/docs and /docs/json are served however many times they are fetched: never
     const json = await app.inject('/docs/json')
     t.equal(json.statusCode, 200)
     t.equal(json.headers['x-ratelimit-limit'], undefined)
+    const head = await app.inject({ method: 'HEAD', url: '/docs/json' })
+    t.equal(head.statusCode, 200)
+    t.equal(head.headers['content-length'], json.headers['content-length'], 'HEAD /docs/json announces the document\'s length')
     const ui = await app.inject('/docs')
     t.equal(ui.statusCode, 200)
     t.match(ui.body, /swagger/i)

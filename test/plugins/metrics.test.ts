@@ -2,6 +2,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import metrics, { NOT_FOUND_ROUTE, sharedRendering } from '../../plugins/metrics.js'
 import errors from '../../plugins/errors.js'
+import { scrapeQueue } from '../../src/lib/scrape-queue.js'
 import { build } from '../helper.js'
 
 /** `name{labels} value` lines of one metric family from Prometheus text. */
@@ -125,4 +126,42 @@ test('renderings are shared by concurrent scrapes and reused for a second, never
   await t.rejects(render(), /collector failed/)
   fail = false
   t.equal(await render(), 'rendering 4', 'a failed rendering is not reused')
+})
+
+test('scrapes are answered a batch at a time, in arrival order, none refused; a lone scrape at once', async (t) => {
+  const timers: Array<{ fn: () => void, ms: number }> = []
+  const queue = scrapeQueue({ perBatch: 3, intervalMs: 2, schedule: (fn, ms) => { timers.push({ fn, ms }) } })
+  const answered: number[] = []
+  const waits = Array.from({ length: 8 }, (_, i) => {
+    const wait = queue.admit()
+    if (wait === undefined) answered.push(i)
+    return wait?.then(() => { answered.push(i) })
+  })
+  t.same(answered, [0, 1, 2], 'the first batch is answered at once')
+  t.equal(queue.waiting, 5, 'the rest wait')
+  t.equal(timers.length, 1, 'one renewal scheduled')
+  t.equal(timers[0].ms, 2, 'after the interval')
+
+  timers.shift()?.fn()
+  await Promise.resolve()
+  t.same(answered, [0, 1, 2, 3, 4, 5], 'the next batch, in arrival order')
+  t.not(queue.admit(), undefined, 'a newcomer queues behind those waiting, even with a batch renewed')
+  timers.shift()?.fn()
+  timers.shift()?.fn()
+  await Promise.all(waits)
+  t.same(answered, [0, 1, 2, 3, 4, 5, 6, 7], 'every scrape answered')
+  t.equal(queue.waiting, 0)
+
+  // Quiet: the last renewal finds nothing to answer and schedules nothing more.
+  while (timers.length > 0) timers.shift()?.fn()
+  t.equal(queue.admit(), undefined, 'a lone scrape after a quiet interval is answered at once')
+})
+
+test('a flood of /metrics and /docs/json requests is answered in full, from one prepared body each', async (t) => {
+  const app = await build(t)
+  const [metrics, docs] = await Promise.all(['/metrics', '/docs/json'].map(async (url) =>
+    await Promise.all(Array.from({ length: 50 }, async () => await app.inject(url)))))
+  t.ok(metrics.every((r) => r.statusCode === 200 && r.body === metrics[0].body), '50 scrapes of /metrics, one rendering')
+  t.ok(docs.every((r) => r.statusCode === 200 && r.body === docs[0].body), '50 fetches of /docs/json, one document')
+  t.equal(Number(docs[0].headers['content-length']), Buffer.byteLength(docs[0].body), 'the length is the bytes\'')
 })

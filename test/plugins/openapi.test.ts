@@ -1,5 +1,6 @@
 import { test, type Test } from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { RATE_LIMIT_HEADERS } from '../../src/schemas/openapi.js'
 import { build } from '../helper.js'
 
 // Parsed JSON, read loosely: the assertions check the shapes.
@@ -150,4 +151,55 @@ test('every 2xx body has an example, in the response or its shared schema', asyn
       }
     }
   }
+})
+
+test('RateLimit-Policy and RateLimit are documented, with descriptions, wherever the x-ratelimit-* headers are', async (t) => {
+  const doc = await documentOf(t)
+  t.hasOwnProps(RATE_LIMIT_HEADERS, ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit-policy', 'ratelimit'])
+  let limited = 0
+  for (const [name, op] of operations(doc)) {
+    for (const [status, response] of Object.entries(op.responses)) {
+      if (response.headers?.['x-ratelimit-limit'] === undefined) continue
+      limited++
+      for (const [header, { type, description }] of Object.entries(RATE_LIMIT_HEADERS)) {
+        t.same(response.headers[header], { schema: { type }, description }, `${name} ${status} documents ${header}`)
+      }
+    }
+  }
+  t.ok(limited > 10, `the rate-limited responses are found (${limited})`)
+  const list = doc.paths['/api/products'].get.responses
+  for (const status of ['200', '304', '429']) t.hasOwnProps(list[status].headers, ['ratelimit-policy', 'ratelimit'], `list ${status}`)
+  t.match(list['200'].headers?.['ratelimit-policy']?.description, /q=.*w=/, 'the policy field is explained')
+  t.match(list['200'].headers?.ratelimit?.description, /r=.*t=/, 'the quota field is explained')
+  t.notOk(doc.paths['/health'].get.responses['200'].headers?.ratelimit, 'an unlimited route documents no rate-limit header')
+})
+
+test('the search and the categories are documented: q with examples, the relevance sort, listCategories', async (t) => {
+  const doc = await documentOf(t)
+  const param = (path: string, name: string): Json | undefined =>
+    (doc.paths[path].get.parameters as Json[]).find((p) => p.in === 'query' && p.name === name)
+  const examples = (p: Json | undefined): unknown[] => Object.values(p?.examples ?? {}).map((e) => (e as Json).value)
+
+  const q = param('/api/products', 'q')
+  t.ok(q, 'GET /api/products takes q')
+  t.match(q?.description, /prefix/, 'q explains the prefix match of its last word')
+  t.match(q?.description, /400/, 'q says when it is refused')
+  t.ok(examples(q).includes('organic tom'), 'q has a type-ahead example')
+  t.match(q?.schema, { type: 'string', minLength: 1, maxLength: 100 })
+
+  const sort = param('/api/products', 'sort')
+  t.ok(sort?.schema.enum.includes('relevance'), 'relevance is one of the sorts')
+  t.match(sort?.description, /`relevance`[^.]*needs `q`/, 'the sort says relevance needs q')
+  t.ok(examples(sort).includes('relevance'), 'relevance is an example sort')
+
+  const categories = doc.paths['/api/categories']?.get
+  t.equal(categories?.operationId, 'listCategories')
+  t.match(categories?.description, /Example: `GET \/api\/categories\?q=/, 'an example request with q')
+  const categoryQ = param('/api/categories', 'q')
+  t.ok(categoryQ, 'GET /api/categories takes q')
+  t.ok(examples(categoryQ).length > 0, 'its q has examples')
+  const ok = categories?.responses['200']
+  t.same(ok?.content['application/json'].schema, schemaRef('CategoryCounts'))
+  t.match(doc.components.schemas.CategoryCounts.examples, [{ data: [{ category: String, count: Number }] }], 'the counts have an example body')
+  t.hasOwnProps(ok?.headers, ['etag', 'x-cache'], 'the counts are cached like the pages')
 })

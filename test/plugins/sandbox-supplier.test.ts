@@ -1,11 +1,48 @@
 import { test } from 'tap'
 import { build } from '../helper.js'
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
+import { resolveUrl } from '../../src/lib/supplier-endpoint.js'
 import { basicAuthorization } from '../../src/lib/token-policy.js'
-import { issueSandboxToken, sandboxTokenKey, verifySandboxToken } from '../../src/lib/sandbox-token.js'
+import { chooseSupplier } from '../../plugins/sandbox-supplier.js'
+import {
+  SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, issueSandboxToken, parseBasicAuthorization, sandboxTokenKey,
+  verifySandboxToken
+} from '../../plugins/sandbox-supplier/credentials.js'
 
 const SANDBOX_AUTH = basicAuthorization(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+
+/** A server listening on `port`, or not yet listening. */
+const listeningOn = (port?: number) => ({
+  address: () => port === undefined ? null : { port, address: '127.0.0.1', family: 'IPv4' }
+})
+
+test('chooseSupplier picks the built-in sandbox on the listening port when no supplier is configured', async (t) => {
+  const sandbox = chooseSupplier(loadConfig({}), listeningOn(4321))
+  t.same(sandbox.sandbox, { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }, 'the sandbox is to be mounted')
+  t.equal(resolveUrl(sandbox.endpoint.baseUrl), 'http://127.0.0.1:4321/sandbox')
+  t.equal(resolveUrl(sandbox.endpoint.tokenUrl), 'http://127.0.0.1:4321/sandbox/oauth/token')
+  t.match(sandbox.endpoint, { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, cacheIdentity: 'sandbox' })
+  const notYet = chooseSupplier(loadConfig({ PORT: '3999' }), listeningOn())
+  t.equal(resolveUrl(notYet.endpoint.baseUrl), 'http://127.0.0.1:3999/sandbox', 'the configured port until the service listens')
+})
+
+test('chooseSupplier takes the configured supplier as it is, without the sandbox', async (t) => {
+  const real = chooseSupplier(loadConfig({ SUPPLIER_BASE_URL: 'https://s.example/api/', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret', OAUTH_SCOPE: 'feed' }), listeningOn(4321))
+  t.equal(real.sandbox, undefined)
+  t.same(real.endpoint, { baseUrl: 'https://s.example/api', tokenUrl: 'https://s.example/api/oauth/token', cacheIdentity: 'https://s.example/api/oauth/token', clientId: 'id', clientSecret: 'secret', scope: 'feed' })
+  const own = chooseSupplier(loadConfig({ SUPPLIER_BASE_URL: 'https://s.example', OAUTH_TOKEN_URL: 'https://auth.example/token', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret' }), listeningOn(4321))
+  t.equal(own.endpoint.tokenUrl, 'https://auth.example/token')
+})
+
+test('the sandbox reads client_secret_basic as a client form-encodes it', async (t) => {
+  const header = basicAuthorization('id:with colon', 'pa%ss wörd')
+  t.same(parseBasicAuthorization(header), { clientId: 'id:with colon', clientSecret: 'pa%ss wörd' })
+  t.equal(parseBasicAuthorization(undefined), undefined)
+  t.equal(parseBasicAuthorization('Bearer abc'), undefined)
+  t.equal(parseBasicAuthorization('Basic ' + Buffer.from('no-colon').toString('base64')), undefined)
+  t.equal(parseBasicAuthorization('Basic ' + Buffer.from('%E0%A4%A:x').toString('base64')), undefined, 'bad percent-encoding')
+})
 
 test('sandbox tokens verify with their key until they expire, and not with another key or once altered', async (t) => {
   const key = sandboxTokenKey('id', 'secret')

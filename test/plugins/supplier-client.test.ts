@@ -1,10 +1,12 @@
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import metrics from '../../plugins/metrics.js'
 import redis from '../../plugins/redis.js'
-import supplierClient, { LAST_GOOD_KEY, type SupplierClientOptions, type SupplierProducts } from '../../plugins/supplier-client.js'
+import supplierClient, { type SupplierClientOptions, type SupplierProducts } from '../../plugins/supplier-client.js'
+import { LAST_GOOD_KEY } from '../../src/lib/last-good.js'
 import { REDIS_BASE, TEST_REDIS_PREFIX, flushPrefix, redisClient } from '../helper.js'
 import { FEED, fail, fakeSupplier, gaps, hang, ok, sendJson, within, type FakeSupplier } from './supplier-client-fake.js'
 
@@ -70,14 +72,20 @@ async function supplierMetrics (app: FastifyInstance) {
   }
 }
 
-async function untilState (app: FastifyInstance, state: string, ms: number): Promise<void> {
-  if (app.supplierClient.circuit().state === state) return
+/** supplier_circuit_state: 0 closed, 1 half-open, 2 open. */
+const CLOSED = 0
+const HALF_OPEN = 1
+const OPEN = 2
+
+async function circuitState (app: FastifyInstance): Promise<number | undefined> {
+  return (await supplierMetrics(app)).state
+}
+
+/** Waits (polling the gauge every 5 ms) until supplier_circuit_state reads `state`. */
+async function untilState (app: FastifyInstance, state: number, ms: number): Promise<void> {
   await within((async () => {
-    for (;;) {
-      const [next] = await once(app.supplierClient.events, 'state') as [string]
-      if (next === state) return
-    }
-  })(), ms, `circuit ${state}`)
+    while (await circuitState(app) !== state) await sleep(5)
+  })(), ms, `circuit state ${state}`)
 }
 
 test('two 503s are retried after base then 2×base, and the third answer is served live', async (t) => {
@@ -96,7 +104,7 @@ test('two 503s are retried after base then 2×base, and the third answer is serv
   const m = await supplierMetrics(app)
   t.equal(m.retries, 2)
   t.equal(m.outcomes.success, 1)
-  t.equal(app.supplierClient.circuit().state, 'closed')
+  t.equal(await circuitState(app), CLOSED)
 })
 
 test('every transient status is retried up to the limit, then the call fails', async (t) => {
@@ -119,7 +127,7 @@ test('a 404 is not retried; with nothing kept the call fails with a 503 and retr
   t.equal(err.statusCode, 503)
   t.equal(err.retryAfter, 1)
   t.match(err.message, /supplier answered 404/)
-  t.equal(app.supplierClient.circuit().state, 'closed', 'a 4xx says nothing about the supplier being down')
+  t.equal(await circuitState(app), CLOSED, 'a 4xx says nothing about the supplier being down')
   const m = await supplierMetrics(app)
   t.equal(m.outcomes.client_error, 1)
   t.equal(m.retries, 0)
@@ -147,7 +155,7 @@ test('a 401 that a fresh token does not cure is not tried a third time', async (
   t.equal(err.statusCode, 503)
   t.equal(fake.requests.length, 2)
   t.same(tokens.invalidated, ['t1'])
-  t.equal(app.supplierClient.circuit().state, 'closed')
+  t.equal(await circuitState(app), CLOSED)
 })
 
 test('a Retry-After of 1 s replaces the 50 ms backoff', async (t) => {
@@ -242,7 +250,7 @@ test('after a fully failed call the circuit opens and calls fail fast without to
   const app = await clientApp(t, fake, { retries: 1, breakerResetMs: 3000 }, { tokens })
   await fetchError(app)
   t.equal(fake.requests.length, 2)
-  t.equal(app.supplierClient.circuit().state, 'open')
+  t.equal(await circuitState(app), OPEN)
   t.equal((await supplierMetrics(app)).state, 2)
   const fetchesBefore = tokens.fetches
   // An open call reads the kept copy from Redis; a plain Redis read measured between the calls
@@ -276,8 +284,9 @@ test('the 503 retry-after counts the seconds until the circuit\'s next trial', a
   const app = await clientApp(t, fake, { retries: 0, breakerResetMs: 5000 })
   const err = await fetchError(app)
   t.equal(err.retryAfter, 5, 'the call that opened the circuit')
-  const { nextTrialAt } = app.supplierClient.circuit()
-  t.ok(nextTrialAt !== undefined && nextTrialAt - Date.now() > 4000 && nextTrialAt - Date.now() <= 5000)
+  const again = await fetchError(app)
+  t.equal(again.retryAfter, 5, 'a call a moment later, while open: the trial is still 4 to 5 s away')
+  t.equal(fake.requests.length, 1, 'the supplier was not called while open')
 })
 
 test('after BREAKER_RESET_MS the circuit half-opens and one successful trial closes it', async (t) => {
@@ -286,8 +295,8 @@ test('after BREAKER_RESET_MS the circuit half-opens and one successful trial clo
   const app = await clientApp(t, fake, { retries: 1, breakerResetMs: 300 })
   await fetchError(app)
   const openedAt = performance.now()
-  t.equal(app.supplierClient.circuit().state, 'open')
-  await untilState(app, 'half-open', 2000)
+  t.equal(await circuitState(app), OPEN)
+  await untilState(app, HALF_OPEN, 2000)
   const waited = performance.now() - openedAt
   t.ok(waited >= 280 && waited < 1000, `half-open after ≈ 300 ms (${waited.toFixed(0)})`)
   t.equal((await supplierMetrics(app)).state, 1)
@@ -296,7 +305,7 @@ test('after BREAKER_RESET_MS the circuit half-opens and one successful trial clo
   const result = await app.supplierClient.getProducts()
   t.equal(result.source, 'live')
   t.equal(fake.requests.length, before + 1, 'one trial request')
-  t.equal(app.supplierClient.circuit().state, 'closed')
+  t.equal(await circuitState(app), CLOSED)
   t.equal((await supplierMetrics(app)).state, 0)
 })
 
@@ -306,13 +315,17 @@ test('a failed half-open trial is a single attempt and opens the circuit again',
   const app = await clientApp(t, fake, { retries: 3, retryBaseMs: 10, breakerResetMs: 300 })
   await fetchError(app)
   t.equal(fake.requests.length, 4)
-  await untilState(app, 'half-open', 2000)
+  await untilState(app, HALF_OPEN, 2000)
   const err = await fetchError(app)
+  const reopenedAt = performance.now()
   t.equal(fake.requests.length, 5, 'the trial made one attempt, no retries')
-  t.equal(app.supplierClient.circuit().state, 'open')
+  t.equal(await circuitState(app), OPEN)
   t.equal(err.retryAfter, 1)
-  const { nextTrialAt } = app.supplierClient.circuit()
-  t.ok(nextTrialAt !== undefined && nextTrialAt - Date.now() > 200, 'a new wait before the next trial')
+  await fetchError(app)
+  t.equal(fake.requests.length, 5, 'open again: the next call does not reach the supplier')
+  await untilState(app, HALF_OPEN, 2000)
+  const waited = performance.now() - reopenedAt
+  t.ok(waited >= 250, `a new wait of ≈ 300 ms before the next trial (${waited.toFixed(0)})`)
 })
 
 test('the last good response is served as stale while the supplier fails and while the circuit is open', async (t) => {
@@ -324,7 +337,7 @@ test('the last good response is served as stale while the supplier fails and whi
   fake.respond = fail(500)
   const stale = await app.supplierClient.getProducts()
   t.same(stale, { data: FEED, source: 'stale', fetchedAt: live.fetchedAt } satisfies SupplierProducts)
-  t.equal(app.supplierClient.circuit().state, 'open')
+  t.equal(await circuitState(app), OPEN)
   const requests = fake.requests.length
   const started = performance.now()
   const again = await app.supplierClient.getProducts()

@@ -1,7 +1,8 @@
 // 200 concurrent scrapers of /metrics and /docs/json from one IP (both unlimited routes) must not
 // starve the API: scrapes share one rendering of /metrics per second and one serialized OpenAPI
-// document; every scrape and every API request is answered, and the API's p50 under the flood is
-// reported beside its p50 measured just before.
+// document, and are answered at a bounded pace (src/lib/scrape-queue.ts); every scrape and every
+// API request is answered, and the API's p50 under the flood stays within 10x of its p50
+// measured just before.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { test } from 'tap'
@@ -9,8 +10,14 @@ import { MYSQL_BASE, TEST_DB, TEST_REDIS_PREFIX, REDIS_BASE, sql } from '../help
 import { call, holdFault, percentile, seedProducts, spawnService, startFakeSupplier, supplierEnv, tally, type Outcome } from './support.js'
 
 const SCRAPERS = 200
-/** Loopback timings below this are the scheduler's, not the service's: the baseline's floor. */
-const FLOOR_MS = 5
+/**
+ * Loopback timings below this are the scheduler's, not the service's: the baseline's floor. An
+ * API request measured 1.7-2 ms here on an idle machine; the floor keeps a faster machine's
+ * sub-millisecond baseline from making the 10x bound tighter than scheduling jitter.
+ */
+const FLOOR_MS = 2
+/** The goal: the API's p50 under the flood within this factor of its normal p50. */
+const MAX_SLOWDOWN = 10
 
 /** API requests one after another over a few URLs for `ms` (at least `min` of them); their outcomes. */
 async function apiSample (url: string, ms: number, min = 5): Promise<Outcome[]> {
@@ -60,8 +67,8 @@ test('a flood of 200 concurrent /metrics and /docs/json scrapers is answered in 
   }
   t.same(Object.keys(tally(flooded)), ['200'], 'every API request answered 200')
   const floodedP50 = percentile(flooded.map((o) => o.ms), 50)
-  // The goal (within 10x of normal) is not met yet: the service answers every scrape from one
-  // shared rendering, but writing 200 scrapers' bytes still takes the one core the API needs.
-  // The figure is reported, not asserted, until scrapes are admitted at a bounded rate.
-  t.comment(`API p50 ${floodedP50} ms under the flood against ${normalP50} ms normal (${(floodedP50 / normalP50).toFixed(1)}x)`)
+  // Both figures come from this run, a few seconds apart, so a busy machine slows both. Before
+  // the scrapes were paced this measured 40-66 ms against 2 ms (20-30x).
+  const ratio = `${floodedP50} ms under the flood against ${normalP50} ms normal (${(floodedP50 / normalP50).toFixed(1)}x)`
+  t.ok(floodedP50 <= MAX_SLOWDOWN * normalP50, `API p50 within ${MAX_SLOWDOWN}x of normal: ${ratio}`)
 })

@@ -3,34 +3,15 @@
 // still open the circuit; open calls are then answered fast without contacting the supplier.
 import { test } from 'tap'
 import { MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX, prepareDatabase } from '../helper.js'
-import { call, isProblem, percentile, spawnService, startFakeSupplier, supplierEnv, waitFor, type Outcome } from './support.js'
+import {
+  call, isProblem, jsonBody, percentile, reportedCircuit, spawnService, startFakeSupplier, supplierEnv, type Outcome
+} from './support.js'
 
 const TIMEOUT_MS = 2000
 const RETRIES = 3
 const BASE_MS = 1000
 const DEADLINE_MS = 20_000
 const FULL_FAILURE_MS = (RETRIES + 1) * TIMEOUT_MS + BASE_MS * (1 + 2 + 4)
-
-async function reportedCircuit (url: string, expected: number): Promise<number | undefined> {
-  let last: number | undefined
-  try {
-    await waitFor(async () => {
-      const body = (await call(`${url}/metrics`, { timeoutMs: 5000 })).body
-      const match = /^supplier_circuit_state (\d+)$/m.exec(body)
-      last = match === null ? undefined : Number(match[1])
-      return last === expected
-    }, { timeoutMs: 5000, intervalMs: 200, what: `supplier_circuit_state ${expected}` })
-  } catch {}
-  return last
-}
-
-function body (o: Outcome): Record<string, unknown> {
-  try {
-    return JSON.parse(o.body) as Record<string, unknown>
-  } catch {
-    return {}
-  }
-}
 
 test('with the default timings one completely failed call opens the breaker; open calls answer fast without the supplier', async (t) => {
   await prepareDatabase()
@@ -60,7 +41,7 @@ test('with the default timings one completely failed call opens the breaker; ope
     open.push(await call(`${svc.url}/external/products`, { timeoutMs: 5000 }))
   }
   t.ok(open.every((o) => o.status === 503 && isProblem(o) && Number(o.headers.get('retry-after')) >= 1), 'every open call is a 503 problem with retry-after')
-  t.ok(open.every((o) => body(o).circuit === 'open'), 'naming the open circuit')
+  t.ok(open.every((o) => jsonBody(o).circuit === 'open'), 'naming the open circuit')
   const p50 = percentile(open.map((o) => o.ms), 50)
   const healthP50 = percentile(baseline.map((o) => o.ms), 50)
   t.ok(p50 < 50 + healthP50, `open calls p50 ${p50} ms < 50 ms + /health p50 ${healthP50} ms`)

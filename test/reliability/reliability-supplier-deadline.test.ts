@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { TEST_REDIS_PREFIX, build } from '../helper.js'
 import {
-  call, isProblem, startFakeSupplier, supplierEnv, waitFor, type FakeSupplier, type Outcome
+  call, isProblem, jsonBody, reportedCircuit, startFakeSupplier, supplierEnv, waitFor, type FakeSupplier
 } from './support.js'
 
 type Teardown = Parameters<typeof build>[0]
@@ -27,34 +27,12 @@ async function service (t: Teardown, fake: FakeSupplier, name: string, env: Reco
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
 }
 
-/** supplier_circuit_state as /metrics reports it, once it shows `expected` (scrapes are reused up to 1 s). */
-async function reportedCircuit (url: string, expected: number): Promise<number | undefined> {
-  let last: number | undefined
-  try {
-    await waitFor(async () => {
-      const body = (await call(`${url}/metrics`, { timeoutMs: 5000 })).body
-      const match = /^supplier_circuit_state (\d+)$/m.exec(body)
-      last = match === null ? undefined : Number(match[1])
-      return last === expected
-    }, { timeoutMs: 5000, intervalMs: 200, what: `supplier_circuit_state ${expected}` })
-  } catch {}
-  return last
-}
-
-function body (o: Outcome): Record<string, unknown> {
-  try {
-    return JSON.parse(o.body) as Record<string, unknown>
-  } catch {
-    return {}
-  }
-}
-
 test('a Retry-After past the deadline is not waited for: every joined caller gets the stale copy at once', async (t) => {
   const fake = await startFakeSupplier(t, 'ok')
   const { url } = await service(t, fake, 'retry-after')
   let live = await call(`${url}/external/products`, { timeoutMs: 10_000 })
   t.equal(live.status, 200)
-  t.equal(body(live).source, 'live')
+  t.equal(jsonBody(live).source, 'live')
 
   for (const retryAfter of ['999999', 'Fri, 31 Dec 9999 23:59:59 GMT']) {
     await t.test(`Retry-After: ${retryAfter}`, async (t) => {
@@ -64,7 +42,7 @@ test('a Retry-After past the deadline is not waited for: every joined caller get
       const callers = await Promise.all(Array.from({ length: 5 }, async () =>
         await call(`${url}/external/products`, { timeoutMs: DEADLINE_MS + 15_000 })))
       t.same(callers.map((o) => o.status), [200, 200, 200, 200, 200], `every caller answered (${callers.map((o) => o.error ?? o.status).join(',')})`)
-      t.ok(callers.every((o) => body(o).source === 'stale' && body(o).fetchedAt === body(live).fetchedAt), 'with the same stale copy')
+      t.ok(callers.every((o) => jsonBody(o).source === 'stale' && jsonBody(o).fetchedAt === jsonBody(live).fetchedAt), 'with the same stale copy')
       t.equal(fake.productRequests - before, 1, 'one attempt: the wait it asked for would pass the deadline')
       const slowest = Math.max(...callers.map((o) => o.ms))
       t.ok(slowest < DEADLINE_MS, `answered in ${slowest} ms, within the ${DEADLINE_MS} ms deadline`)
@@ -73,7 +51,7 @@ test('a Retry-After past the deadline is not waited for: every joined caller get
     fake.mode = 'ok'
     live = await waitFor(async () => {
       const res = await call(`${url}/external/products`, { timeoutMs: 10_000 })
-      return body(res).source === 'live' ? res : undefined
+      return jsonBody(res).source === 'live' ? res : undefined
     }, { timeoutMs: 20_000, intervalMs: 500, what: 'the breaker to close again' })
   }
 })
@@ -102,7 +80,7 @@ test('a token endpoint failing for a moment is retried on the feed\'s schedule',
   fake.tokenMode = 'ok'
   const res = await pending
   t.equal(res.status, 200, `answered ${res.status}`)
-  t.equal(body(res).source, 'live', 'live: the token was obtained on a retry')
+  t.equal(jsonBody(res).source, 'live', 'live: the token was obtained on a retry')
   t.equal(fake.tokenRequests, 3)
   t.equal(fake.productRequests, 1)
 

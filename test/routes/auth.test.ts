@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import { build, flushPrefix } from '../helper.js'
-import { SANDBOX_CLIENT_SECRET } from '../../src/config.js'
+import { SANDBOX_CLIENT_SECRET } from '../../plugins/sandbox-supplier/credentials.js'
 import { fingerprint } from '../../src/lib/token-policy.js'
 import {
   CLIENT_ID, CLIENT_SECRET, fakeProvider, fetchCount, issue, providerConfig, type ProviderBehaviour

@@ -1,6 +1,8 @@
 import { test } from 'tap'
 import mysql from 'mysql2/promise'
-import { migrate, splitStatements } from '../../seed/migrate.js'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { migrate, migrationsDir, splitStatements } from '../../src/migrations.js'
 import { MYSQL_BASE, TEST_DB, ownDatabase } from '../helper.js'
 
 const DB = ownDatabase(`${TEST_DB}_runs`)
@@ -66,4 +68,11 @@ test('migrate fails with a clear error when MySQL does not answer', async (t) =>
 
 test('splitStatements splits on line-ending semicolons and drops comments', async (t) => {
   t.same(splitStatements('-- c\nCREATE TABLE a (x INT);\n\n-- d\nCREATE TABLE b (y INT);\n'), ['CREATE TABLE a (x INT)', 'CREATE TABLE b (y INT)'])
+})
+
+test('the numbered SQL files are found from src/ and from the compiled dist/src/', async (t) => {
+  const root = path.resolve(import.meta.dirname, '..', '..')
+  t.equal(migrationsDir(), path.join(root, 'seed', 'migrations'), 'from src/migrations.ts')
+  t.equal(migrationsDir(pathToFileURL(path.join(root, 'dist', 'src', 'migrations.js')).href), path.join(root, 'seed', 'migrations'),
+    'from dist/src/migrations.js')
 })

@@ -1,9 +1,10 @@
 import { test } from 'tap'
 import fc from 'fast-check'
 import {
-  CATEGORIES, CATEGORY_SLUGS, CREATED_SPAN_MS, PRICE_MAX, PRICE_MIN, STOCK_MAX,
+  CREATED_SPAN_MS, PRICE_MAX, PRICE_MIN, STOCK_MAX,
   ProductGenerator, Sfc32, formatDateTime, formatPrice, hashSeed
 } from '../../seed/data.js'
+import { CATEGORIES, CATEGORY_SLUGS } from '../../seed/catalog-words.js'
 
 const UNTIL = Date.UTC(2026, 10, 1)
 

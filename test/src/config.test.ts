@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { loadConfig, supplierSettings, ConfigError } from '../../src/config.js'
+import { loadConfig, ConfigError } from '../../src/config.js'
 
 const root = path.resolve(import.meta.dirname, '..', '..')
 
@@ -59,15 +59,6 @@ test('loadConfig names the variable at fault in one line', async (t) => {
       t.notMatch((err as Error).message, /\n/, 'one line')
     }
   }
-})
-
-test('supplierSettings points at the built-in sandbox when no supplier is configured', async (t) => {
-  const sandbox = supplierSettings(loadConfig({}), 4321)
-  t.match(sandbox, { sandbox: true, baseUrl: 'http://127.0.0.1:4321/sandbox', tokenUrl: 'http://127.0.0.1:4321/sandbox/oauth/token' })
-  const real = supplierSettings(loadConfig({ SUPPLIER_BASE_URL: 'https://s.example/api/', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret', OAUTH_SCOPE: 'feed' }))
-  t.match(real, { sandbox: false, baseUrl: 'https://s.example/api', tokenUrl: 'https://s.example/api/oauth/token', clientId: 'id', clientSecret: 'secret', scope: 'feed' })
-  const own = supplierSettings(loadConfig({ SUPPLIER_BASE_URL: 'https://s.example', OAUTH_TOKEN_URL: 'https://auth.example/token', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret' }))
-  t.equal(own.tokenUrl, 'https://auth.example/token')
 })
 
 test('the server exits 1 with one clear line for a bad variable, no stack trace', async (t) => {

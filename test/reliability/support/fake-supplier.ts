@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { type AddressInfo, type Socket } from 'node:net'
-import { type Teardown } from './wait.js'
+import { call, type Outcome } from './http.js'
+import { waitFor, type Teardown } from './wait.js'
 
 /**
  * How GET /products answers:
@@ -180,5 +181,31 @@ export function supplierEnv (fake: FakeSupplier): Record<string, string> {
     OAUTH_TOKEN_URL: `${fake.url}/oauth/token`,
     OAUTH_CLIENT_ID: CLIENT_ID,
     OAUTH_CLIENT_SECRET: CLIENT_SECRET
+  }
+}
+
+/**
+ * supplier_circuit_state as the service at `url` reports it on /metrics, once it shows
+ * `expected` (scrapes are reused up to 1 s), or the last value seen after 5 s.
+ */
+export async function reportedCircuit (url: string, expected: number): Promise<number | undefined> {
+  let last: number | undefined
+  try {
+    await waitFor(async () => {
+      const body = (await call(`${url}/metrics`, { timeoutMs: 5000 })).body
+      const match = /^supplier_circuit_state (\d+)$/m.exec(body)
+      last = match === null ? undefined : Number(match[1])
+      return last === expected
+    }, { timeoutMs: 5000, intervalMs: 200, what: `supplier_circuit_state ${expected}` })
+  } catch {}
+  return last
+}
+
+/** An answer's JSON body (an empty object when it is not JSON). */
+export function jsonBody (o: Outcome): Record<string, unknown> {
+  try {
+    return JSON.parse(o.body) as Record<string, unknown>
+  } catch {
+    return {}
   }
 }

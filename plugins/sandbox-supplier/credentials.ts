@@ -1,10 +1,15 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
- * Access tokens of the built-in sandbox supplier. They are stateless (`sbx.<expiry>.<nonce>.<mac>`,
- * an HMAC over expiry and nonce), so every instance of the service configured with the same
- * sandbox credentials accepts the tokens any of them issued, whichever instance is called.
+ * The sandbox supplier's credentials: the client it accepts and the access tokens it issues.
+ * Tokens are stateless (`sbx.<expiry>.<nonce>.<mac>`, an HMAC over expiry and nonce), so every
+ * instance of the service configured with the same sandbox credentials accepts the tokens any
+ * of them issued, whichever instance is called.
  */
+
+/** The client the sandbox accepts when OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET are not set. */
+export const SANDBOX_CLIENT_ID = 'farmlokal-sandbox'
+export const SANDBOX_CLIENT_SECRET = 'sandbox-secret-not-for-production'
 
 /** The signing key, derived from the sandbox client credentials. */
 export function sandboxTokenKey (clientId: string, clientSecret: string): Buffer {
@@ -38,4 +43,28 @@ export function sameSecret (a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest()
   const hb = createHash('sha256').update(b).digest()
   return timingSafeEqual(ha, hb)
+}
+
+/**
+ * Reads client_secret_basic credentials (RFC 6749 §2.3.1: each part form-encoded, then
+ * base64); undefined when the header is absent or malformed.
+ */
+export function parseBasicAuthorization (header: string | undefined): { clientId: string, clientSecret: string } | undefined {
+  if (header === undefined) return undefined
+  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header)
+  if (match === null) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return undefined
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '))
+    } catch {
+      return undefined
+    }
+  }
+  const clientId = decode(decoded.slice(0, colon))
+  const clientSecret = decode(decoded.slice(colon + 1))
+  if (clientId === undefined || clientSecret === undefined) return undefined
+  return { clientId, clientSecret }
 }

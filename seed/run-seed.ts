@@ -1,0 +1,70 @@
+// A seed run as `npm run seed` (seed/seed-cli.ts) and `npm run dev` (src/dev.ts) do it: the
+// seeder with progress, then the catalog version bump, then a one-line summary.
+import type { Config } from '../src/config.js'
+import { bumpCatalogVersion } from './catalog-version.js'
+import { progressBar, progressLines } from './progress.js'
+import { seedCatalog } from './seeder.js'
+import type { SeedOptions, SeedReport } from './seed-options.js'
+
+export interface RunSeedOutput {
+  /** Progress bar (on a terminal) and warnings. */
+  err: NodeJS.WritableStream & { isTTY?: boolean }
+  /** Progress lines (when not a terminal) and the summary line. */
+  out: NodeJS.WritableStream & { isTTY?: boolean }
+  /** Least time between two progress lines on `out`; default PROGRESS_LINE_INTERVAL_MS. */
+  progressIntervalMs?: number
+}
+
+/**
+ * A seed run as the CLI and `npm run dev` do it: a progress bar on stderr when it is a
+ * terminal, progress lines every few seconds on stdout when that is not one (`npm run dev >
+ * file`, a pipe, a container), then the version bump (a Redis outage is a warning, not a
+ * failure), then a one-line summary.
+ */
+export async function runSeed (config: Config, options: SeedOptions, io: RunSeedOutput = { err: process.stderr, out: process.stdout }): Promise<SeedReport> {
+  const bar = io.err.isTTY === true ? progressBar(options.count, io.err) : undefined
+  const lines = io.out.isTTY === true
+    ? undefined
+    : progressLines(options.count, (line) => io.out.write(line + '\n'), io.progressIntervalMs)
+  let report: SeedReport
+  try {
+    report = await seedCatalog({ url: config.MYSQL_URL, ca: config.DB_CA }, {
+      ...options,
+      onProgress: (rows) => { bar?.update(rows); lines?.update(rows); options.onProgress?.(rows) },
+      onPhase: (phase) => {
+        if (phase === 'index') bar?.stop()
+        if (phase === 'search' && io.err.isTTY === true) io.err.write('indexing words for search...\n')
+        if (phase === 'index' && io.err.isTTY === true) io.err.write('building indexes...\n')
+        lines?.phase(phase)
+        options.onPhase?.(phase)
+      }
+    })
+  } finally {
+    bar?.stop()
+  }
+  if (report.skipped) return report
+  try {
+    await bumpCatalogVersion(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+  } catch (err) {
+    io.err.write(`warning: could not bump the catalog version in Redis (${(err as Error).message}); cached pages expire within CACHE_TTL_SECONDS\n`)
+  }
+  io.out.write(summary(report) + '\n')
+  return report
+}
+
+export function summary (r: SeedReport): string {
+  const s = (ms: number): string => (ms / 1000).toFixed(1)
+  if (r.inserted === 0) return `seeded 0 products in ${s(r.totalMs)} s${r.replaced ? ': the catalog is now empty' : ''}`
+  const rate = Math.round(r.inserted / Math.max((r.loadMs + r.indexMs) / 1000, 0.001))
+  return `seeded ${r.inserted.toLocaleString('en-US')} products (ids ${r.firstId}-${r.lastId}) in ${s(r.totalMs)} s: ` +
+    `load ${s(r.loadMs)} s via ${r.method}${r.fallbackReason !== undefined ? ` (${r.fallbackReason})` : ''}, ` +
+    `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, search words ${s(r.searchMs)} s, ${rate.toLocaleString('en-US')} rows/s`
+}
+
+/**
+ * `npm run dev`: seeds `count` products when the catalog is empty, with the CLI's progress bar.
+ * Migrations have already run; seedCatalog runs them again, idempotently.
+ */
+export async function seedIfEmpty (config: Config, count: number, io?: RunSeedOutput): Promise<void> {
+  await runSeed(config, { count, onlyIfEmpty: true }, io)
+}
