@@ -43,7 +43,7 @@ async function httpCache (fastify: FastifyInstance, opts: HttpCacheOptions) {
     this.header('content-type', CONTENT_TYPE)
     // The text itself when uncompressed: Node writes a string body in one piece with the
     // headers, where a buffer takes a second chunk in the same write.
-    if (variant.encoding === undefined) return this.send(page.body)
+    if (variant.body === undefined || variant.encoding === undefined) return this.send(page.body)
     return this.header('content-encoding', variant.encoding).send(variant.body)
   })
 }
