@@ -7,7 +7,7 @@
  *
  * Every call resolves to `{ data }` on success or `{ error }` (an RFC 9457 problem) otherwise,
  * both typed from the document, with the raw `response` for headers (`etag`, `x-cache`,
- * `retry-after`, `x-ratelimit-*`).
+ * `retry-after`, `x-ratelimit-*` and the IETF draft's `ratelimit-policy` and `ratelimit`).
  */
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch'
 import type { components, operations, paths } from './schema.js'

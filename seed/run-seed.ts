@@ -2,8 +2,8 @@
 // seeder with progress, then the catalog version bump, then a one-line summary.
 import type { Config } from '../src/config.js'
 import { bumpCatalogVersion } from './catalog-version.js'
-import { progressBar, progressLines } from './progress.js'
-import { seedCatalog } from './seeder.js'
+import { phaseLines, progressBar, progressLines } from './progress.js'
+import { seedCatalog, type SearchStep } from './seeder.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 
 export interface RunSeedOutput {
@@ -15,31 +15,61 @@ export interface RunSeedOutput {
   progressIntervalMs?: number
 }
 
+/** What the output says as each step of the search phase starts. */
+const SEARCH_STEPS: Record<SearchStep, string> = {
+  words: 'indexing words for search',
+  'word-indexes': 'building the search word indexes',
+  counts: 'counting search words and categories'
+}
+
 /**
  * A seed run as the CLI and `npm run dev` do it: a progress bar on stderr when it is a
  * terminal, progress lines every few seconds on stdout when that is not one (`npm run dev >
  * file`, a pipe, a container), then the version bump (a Redis outage is a warning, not a
- * failure), then a one-line summary.
+ * failure), then a one-line summary. The phases after the load (index build, search words,
+ * swap) are long statements with no row count: each says when it starts, then writes a line
+ * every few seconds while it runs, under the bar on a terminal and on stdout off one.
  */
 export async function runSeed (config: Config, options: SeedOptions, io: RunSeedOutput = { err: process.stderr, out: process.stdout }): Promise<SeedReport> {
   const bar = io.err.isTTY === true ? progressBar(options.count, io.err) : undefined
   const lines = io.out.isTTY === true
     ? undefined
     : progressLines(options.count, (line) => io.out.write(line + '\n'), io.progressIntervalMs)
+  // Phase lines go under the bar on a terminal stderr, and to stdout unless only stdout is a terminal.
+  const phaseTargets = [...(io.err.isTTY === true ? [io.err] : []), ...(io.out.isTTY !== true || io.err.isTTY !== true ? [io.out] : [])]
+  const phases = phaseLines((line) => { for (const target of phaseTargets) target.write(line + '\n') }, io.progressIntervalMs)
   let report: SeedReport
   try {
     report = await seedCatalog({ url: config.MYSQL_URL, ca: config.DB_CA }, {
       ...options,
       onProgress: (rows) => { bar?.update(rows); lines?.update(rows); options.onProgress?.(rows) },
       onPhase: (phase) => {
-        if (phase === 'index') bar?.stop()
-        if (phase === 'search' && io.err.isTTY === true) io.err.write('indexing words for search...\n')
-        if (phase === 'index' && io.err.isTTY === true) io.err.write('building indexes...\n')
-        lines?.phase(phase)
+        switch (phase) {
+          case 'load':
+            // On a terminal the bar shows the load; elsewhere a line says it has begun.
+            if (lines !== undefined) io.out.write(`seeding: loading ${options.count.toLocaleString('en-US')} products...\n`)
+            break
+          case 'index':
+            bar?.stop()
+            lines?.loaded()
+            phases.start('building indexes')
+            break
+          case 'search':
+            phases.stop() // each step of the search phase announces itself
+            break
+          case 'swap':
+            phases.start('swapping in the new catalog')
+            break
+        }
         options.onPhase?.(phase)
+      },
+      searchProgress: {
+        step: (step) => { phases.start(SEARCH_STEPS[step], step === 'words' ? { total: options.count, unit: 'products' } : undefined) },
+        products: (products) => { phases.update(products) }
       }
     })
   } finally {
+    phases.stop()
     bar?.stop()
   }
   if (report.skipped) return report

@@ -36,10 +36,12 @@ interface ProductRow extends mysql.RowDataPacket {
 
 /**
  * Pages through `from` by id (ids above `afterId`) on `reader`, and yields the word rows of each
- * page of products.
+ * page of products; `onProducts` hears the running count of products read.
  */
-async function * wordRows (reader: mysql.Connection, from: string, afterId: number): AsyncGenerator<WordRow[]> {
+async function * wordRows (reader: mysql.Connection, from: string, afterId: number,
+  onProducts?: (products: number) => void): AsyncGenerator<WordRow[]> {
   let last = afterId
+  let read = 0
   for (;;) {
     const [products] = await reader.query<ProductRow[]>(
       `SELECT id, name, category, price, CAST(created_at AS CHAR) AS created FROM ${mysql.escapeId(from)} WHERE id > ? ORDER BY id LIMIT ?`,
@@ -52,6 +54,8 @@ async function * wordRows (reader: mysql.Connection, from: string, afterId: numb
       for (const w of words) rows.push([w, id, p.category, String(p.price), p.created, words.length])
     }
     last = Number(products[products.length - 1].id)
+    read += products.length
+    onProducts?.(read)
     yield rows
   }
 }
@@ -65,6 +69,8 @@ export interface WriteWordsOptions {
   afterId?: number
   /** LOAD DATA LOCAL INFILE (fast) or multi-row INSERTs (works everywhere). */
   method: LoadMethod
+  /** Called after each page of products is read, with the number of products read so far. */
+  onProducts?: (products: number) => void
 }
 
 /**
@@ -73,7 +79,7 @@ export interface WriteWordsOptions {
  * Returns the number of word rows written.
  */
 export async function writeProductWords (reader: mysql.Connection, writer: mysql.Connection, options: WriteWordsOptions): Promise<number> {
-  const source = wordRows(reader, options.from, options.afterId ?? 0)
+  const source = wordRows(reader, options.from, options.afterId ?? 0, options.onProducts)
   let written = 0
   if (options.method === 'insert') {
     const insert = `INSERT INTO ${mysql.escapeId(options.into)} (${WORD_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')}) VALUES ?`

@@ -12,15 +12,21 @@ import { ProductGenerator, SEEDED_REFERENCE_TIME } from './data.js'
 import { loadProducts } from './load-products.js'
 import type { RowSource } from './product-rows.js'
 import { SEARCH_TABLES } from './search-index.js'
-import { SEARCH_TABLE_LIST, buildSearchCopies, indexAppended } from './search-rebuild.js'
+import { SEARCH_TABLE_LIST, buildSearchCopies, indexAppended, type SearchProgress } from './search-rebuild.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 import { addIndexes, copyOf, createCopies, dropCopies, dropLeftovers, dropSecondaryIndexes, swapIn, type IndexClause } from './table-swap.js'
 
 export type { DbSettings } from './connection.js'
 export type { LoadMethod, SeedMethod, SeedOptions, SeedPhase, SeedReport } from './seed-options.js'
+export type { SearchProgress, SearchStep } from './search-rebuild.js'
 // Part of the seeder's API for the scripts that seed a catalog and then rebuild or announce it.
 export { reindexSearch } from './search-rebuild.js'
 export { bumpCatalogVersion } from './catalog-version.js'
+
+/** The seeder's options, plus the steps and progress of the search phase (for the output). */
+export interface SeedRunOptions extends SeedOptions {
+  searchProgress?: SearchProgress
+}
 
 const PRODUCTS = 'products'
 /** Every table a replacing run fills a copy of and swaps in: the catalog and its search tables. */
@@ -33,7 +39,7 @@ const SWAPPED: readonly string[] = [PRODUCTS, ...SEARCH_TABLE_LIST]
  * atomic RENAME: the live table keeps serving, and never lacks an index, until the swap.
  * Otherwise rows are appended to the live table with its indexes in place.
  */
-export async function seedCatalog (db: DbSettings, options: SeedOptions): Promise<SeedReport> {
+export async function seedCatalog (db: DbSettings, options: SeedRunOptions): Promise<SeedReport> {
   const started = performance.now()
   const settings = seedSettings(db)
   await migrate(settings)
@@ -45,7 +51,7 @@ export async function seedCatalog (db: DbSettings, options: SeedOptions): Promis
   }
 }
 
-async function seedLocked (settings: MysqlSettings, control: mysql.Connection, options: SeedOptions, started: number): Promise<SeedReport> {
+async function seedLocked (settings: MysqlSettings, control: mysql.Connection, options: SeedRunOptions, started: number): Promise<SeedReport> {
   // Leftovers of an interrupted run: half-filled copies, or retired tables not yet dropped.
   await dropLeftovers(control, SWAPPED)
   const [[existing]] = await control.query<mysql.RowDataPacket[]>('SELECT MAX(id) AS maxId FROM products')
@@ -74,8 +80,8 @@ async function seedLocked (settings: MysqlSettings, control: mysql.Connection, o
     // swapped in with it), or extended with the appended products.
     options.onPhase?.('search')
     const [, searchMs] = await timed(async () => {
-      if (replace) await buildSearchCopies(settings, control, table, method)
-      else await indexAppended(settings, control, PRODUCTS, method)
+      if (replace) await buildSearchCopies(settings, control, table, method, options.searchProgress)
+      else await indexAppended(settings, control, PRODUCTS, method, options.searchProgress)
     })
     if (replace) {
       throwIfAborted(options.signal)

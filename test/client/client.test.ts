@@ -35,6 +35,8 @@ test('the typed client drives the running service: list, next page, one product,
   t.type(first.data.nextCursor, 'string')
   t.match(first.response.headers.get('x-cache'), /^(HIT|MISS|BYPASS)$/)
   t.ok(first.response.headers.get('etag'), 'the etag is readable through the client')
+  t.match(first.response.headers.get('ratelimit-policy'), /^"default";q=\d+;w=\d+$/, 'so is RateLimit-Policy')
+  t.match(first.response.headers.get('ratelimit'), /^"default";r=\d+;t=\d+$/, 'and RateLimit')
 
   const second = await api.GET('/api/products', { params: { query: { limit: 10, sort: 'price', cursor: first.data.nextCursor ?? undefined } } })
   if (second.data === undefined) throw new Error('no second page')

@@ -130,3 +130,39 @@ export function dashboardExpressions (dashboard: { panels: Panel[] }): Array<{ t
   walk(dashboard.panels)
   return out
 }
+
+/**
+ * The part of a dashboard expression that reads the service's series, when the expression ends
+ * in a fallback that always returns data (`... or vector(0)`, `... or <up of each instance> * 0`,
+ * which draw 0 rather than "No data"); undefined when it has no such fallback. A fallback makes
+ * "returns data" true whatever the rest says, so the rest is what a test must check.
+ */
+export function withoutFallback (expr: string): string | undefined {
+  const m = /^(.+?) or (?:vector\(0\)|.+ \* 0)$/.exec(expr.trim())
+  return m?.[1]
+}
+
+/** Names Prometheus generates itself for every target, never exposed by the service. */
+const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_series_added', 'scrape_samples_post_metric_relabeling'])
+
+/** Every metric an expression selects (`name{...}`), in order of appearance, without repeats. */
+export function metricNames (expr: string): string[] {
+  return [...new Set([...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)].map((m) => m[1]))]
+}
+
+/** The metric family a series name belongs to (`x_bucket`, `x_sum`, `x_count` → `x`) as listed in `families`. */
+export function familyOf (name: string, families: ReadonlySet<string>): string | undefined {
+  if (families.has(name)) return name
+  const base = name.replace(/_(bucket|sum|count)$/, '')
+  return families.has(base) ? base : undefined
+}
+
+/** The metric families a Prometheus text exposition declares (`# TYPE <name> <type>`), with or without samples. */
+export function exposedFamilies (scrape: string): Set<string> {
+  return new Set([...scrape.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]))
+}
+
+/** Whether `name` is a series Prometheus adds to every scrape (`up`, `scrape_*`). */
+export function isScrapeSeries (name: string): boolean {
+  return SCRAPE_SERIES.has(name)
+}

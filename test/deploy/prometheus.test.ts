@@ -6,11 +6,23 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { build } from '../helper.js'
 import { fakeSupplier } from '../plugins/supplier-client-fake.js'
-import { DEPLOY_DIR, dashboardExpressions, expandDashboardVariables, startPrometheus, which } from './prom-support.js'
+import {
+  DEPLOY_DIR, dashboardExpressions, expandDashboardVariables, exposedFamilies, familyOf, isScrapeSeries, metricNames,
+  startPrometheus, which, withoutFallback
+} from './prom-support.js'
 
 const RULES = path.join(DEPLOY_DIR, 'prometheus/farmlokal.rules.yml')
 const RULE_TESTS = path.join(DEPLOY_DIR, 'prometheus/farmlokal.rules.test.yml')
 const DASHBOARD = path.join(DEPLOY_DIR, 'grafana/farmlokal-dashboard.json')
+
+/**
+ * Dashboard panels whose series exist only once something happens that a healthy service under
+ * test never does, by panel title: their expressions draw 0 through a fallback until then.
+ */
+const SERIES_ON_EVENT: Record<string, string> = {
+  'Requests shed (event loop saturated)': 'a request is shed',
+  'Readiness probes answered 503': '/ready answers 503'
+}
 
 // .ci/run installs Debian's prometheus package (prometheus and promtool) when it is missing.
 const missing = ['prometheus', 'promtool'].filter((bin) => which(bin) === undefined)
@@ -24,6 +36,21 @@ function ruleNames (): { records: string[], alerts: string[] } {
     alerts: [...text.matchAll(/^\s*- alert: (\S+)/gm)].map((m) => m[1])
   }
 }
+
+test('a fallback that always returns data is found and set aside, and metric names are read from selectors', async (t) => {
+  t.equal(withoutFallback('sum(rate(x_total{job="a"}[15s])) or vector(0)'), 'sum(rate(x_total{job="a"}[15s]))')
+  t.equal(withoutFallback('sum by (instance) (rate(y_count{route="/ready"}[15s])) or sum by (instance) (up{job="a"}) * 0'),
+    'sum by (instance) (rate(y_count{route="/ready"}[15s]))')
+  t.equal(withoutFallback('sum(rate(x_total{job="a"}[15s]))'), undefined, 'no fallback')
+  t.same(metricNames('histogram_quantile(0.9, sum by (le) (rate(h_bucket{a="b"}[1m]))) / on() sum(rate(h_bucket {c="d"}[1m]))'), ['h_bucket'])
+  const families = exposedFamilies('# HELP h help\n# TYPE h histogram\nh_bucket{le="1"} 1\n# TYPE c_total counter\n')
+  t.same([...families], ['h', 'c_total'], 'families declared with no sample count too')
+  t.equal(familyOf('h_sum', families), 'h')
+  t.equal(familyOf('c_total', families), 'c_total')
+  t.equal(familyOf('gone_total', families), undefined, 'a metric the service does not expose is found missing')
+  t.ok(isScrapeSeries('up'))
+  t.notOk(isScrapeSeries('http_requests_shed_total'))
+})
 
 test('promtool accepts the rules and configuration, and the unit tests cover every alert', { skip }, async (t) => {
   const check = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' })
@@ -117,16 +144,45 @@ test('a real Prometheus scrapes the service, evaluates the rules and answers eve
   t.equal(info.length, 1)
   t.match(info[0]?.metric, { version: /^\d+\.\d+\.\d+/, node: process.version })
 
-  // Every dashboard expression parses and returns data.
+  // Every dashboard expression parses and returns data, and every metric it reads is one the
+  // service exposes (or a recording rule, or `up`). An expression with a fallback that always
+  // returns data (`or vector(0)`) is also checked without it: that part must parse, and return
+  // data too unless its series appear only on an event a healthy service never has; then
+  // Prometheus must at least know the metric family from the scrape.
+  const families = exposedFamilies(await (await fetch(`${base}/metrics`)).text())
+  t.ok(families.has('http_request_duration_seconds') && families.has('http_requests_shed_total'), 'the scrape declares the families, with or without samples')
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'))
   const exprs = dashboardExpressions(dashboard)
   t.ok(exprs.length >= 20, `${exprs.length} dashboard expressions`)
+  const withFallback = new Set<string>()
   for (const { title, expr } of exprs) {
     const query = expandDashboardVariables(expr)
     t.notMatch(query, /\$/, `${title}: every variable expanded`)
     const data = await prom.api('query', { query }).catch((err: Error) => ({ error: err.message, result: [] }))
     t.ok(data.result.length > 0, `${title}: ${query} returns data${data.error !== undefined ? ` (${data.error as string})` : ''}`)
+    for (const name of metricNames(query)) {
+      const known = records.includes(name) || isScrapeSeries(name) || familyOf(name, families) !== undefined
+      t.ok(known, `${title}: ${name} is exposed by the service or recorded by the rules`)
+    }
+
+    const inner = withoutFallback(query)
+    if (inner === undefined) continue
+    withFallback.add(title)
+    const own = await prom.api('query', { query: inner }).catch((err: Error) => ({ error: err.message, result: [] }))
+    t.equal(own.error, undefined, `${title}: ${inner} parses without its fallback`)
+    const names = metricNames(inner).filter((name) => !isScrapeSeries(name))
+    t.ok(names.length > 0, `${title}: the part before the fallback reads the service's metrics`)
+    if (SERIES_ON_EVENT[title] === undefined) {
+      t.ok(own.result.length > 0, `${title}: ${inner} returns data without its fallback`)
+      continue
+    }
+    for (const name of names) {
+      const family = familyOf(name, families) ?? name
+      const metadata = await prom.api('metadata', { metric: family })
+      t.ok(metadata[family] !== undefined, `${title}: Prometheus knows ${family} from the scrape (series only once ${SERIES_ON_EVENT[title]})`)
+    }
   }
+  t.same([...withFallback].sort(), Object.keys(SERIES_ON_EVENT).sort(), 'the panels with a fallback are exactly those whose series appear on an event')
   // The instance variable's label_values(up{job="$job"}, instance).
   const instances = await prom.api('label/instance/values', { 'match[]': 'up{job="farmlokal"}' })
   t.same(instances, [new URL(base).host])

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import type mysql from 'mysql2/promise'
 import { seedCatalog, type SeedOptions } from '../../seed/seeder.js'
 import { runSeed, seedIfEmpty } from '../../seed/run-seed.js'
-import { progressLines, PROGRESS_LINE_INTERVAL_MS } from '../../seed/progress.js'
+import { phaseLines, progressLines, PROGRESS_LINE_INTERVAL_MS } from '../../seed/progress.js'
 import { parseIndexClauses } from '../../seed/table-swap.js'
 import { parseSeedArgs, UsageError } from '../../seed/seed-cli.js'
 import { CREATED_SPAN_MS, SEEDED_REFERENCE_TIME } from '../../seed/data.js'
@@ -200,7 +200,8 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   const err = sink()
   const report = await runSeed(config, { count: 2000, reset: true, seed: 'version' }, { out, err })
   t.equal(await redis.get(CATALOG_VERSION_KEY), '42', 'INCR of the prefixed catalog:version key')
-  t.match(out.text, /^seeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/)
+  t.match(out.text, /\nseeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/,
+    'the summary is the last line')
   t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
   t.equal(report.inserted, 2000)
 })
@@ -218,14 +219,71 @@ test('progress lines are paced: none before the first interval, then at most one
     'seeding: 250,000/1,000,000 rows (25%), 50,000 rows/s, ETA 15 s, 5.0 s elapsed',
     'seeding: 500,000/1,000,000 rows (50%), 50,000 rows/s, ETA 10 s, 10.0 s elapsed'
   ])
-  now = 20_000; lines.update(1_000_000); lines.phase('index')
-  t.equal(written.at(-1), 'seeding: 1,000,000 rows loaded in 20.0 s; building indexes...')
+  now = 20_000; lines.update(1_000_000); lines.loaded()
+  t.equal(written.at(-1), 'seeding: 1,000,000 rows loaded in 20.0 s')
   t.equal(PROGRESS_LINE_INTERVAL_MS, 5000, 'a line every 5 s by default')
 
   const quick: string[] = []
   const short = progressLines(100, (line) => quick.push(line), 5000, () => 10)
-  short.update(100); short.phase('index')
-  t.same(quick, [], 'a load shorter than one interval prints no progress at all')
+  short.update(100)
+  t.same(quick, [], 'a load shorter than one interval prints no paced line')
+  short.loaded()
+  t.same(quick, ['seeding: 100 rows loaded in 0.0 s'], 'only the line saying it is over')
+})
+
+/** A clock whose time and repeating timers move only when told. */
+function fakeClock () {
+  let time = 0
+  const timers = new Set<{ ms: number, next: number, tick: () => void }>()
+  return {
+    timers,
+    now: () => time,
+    every (ms: number, tick: () => void) {
+      const timer = { ms, next: time + ms, tick }
+      timers.add(timer)
+      return () => { timers.delete(timer) }
+    },
+    advance (ms: number) {
+      const end = time + ms
+      for (;;) {
+        const due = [...timers].filter((x) => x.next <= end).sort((a, b) => a.next - b.next)[0]
+        if (due === undefined) break
+        time = due.next
+        due.next += due.ms
+        due.tick()
+      }
+      time = end
+    }
+  }
+}
+
+test('phase lines: a start line at once, then one every interval while the step runs, none after it', async (t) => {
+  const clock = fakeClock()
+  const written: string[] = []
+  const phases = phaseLines((line) => written.push(line), 5000, clock)
+  phases.start('building indexes')
+  t.same(written, ['seeding: building indexes...'], 'the start is said at once')
+  clock.advance(4999)
+  t.equal(written.length, 1, 'nothing more within the interval')
+  clock.advance(10_001)
+  t.same(written.slice(1), ['seeding: building indexes, 5.0 s elapsed', 'seeding: building indexes, 10.0 s elapsed', 'seeding: building indexes, 15.0 s elapsed'])
+
+  written.length = 0
+  phases.start('indexing words for search', { total: 1_000_000, unit: 'products' })
+  t.equal(clock.timers.size, 1, 'the previous step\'s heartbeat is stopped')
+  phases.update(40_000)
+  clock.advance(5000)
+  phases.update(1_000_000)
+  clock.advance(5000)
+  t.same(written, [
+    'seeding: indexing words for search...',
+    'seeding: indexing words for search, 40,000/1,000,000 products (4%), 5.0 s elapsed',
+    'seeding: indexing words for search, 1,000,000/1,000,000 products (100%), 10.0 s elapsed'
+  ])
+  phases.stop()
+  t.equal(clock.timers.size, 0, 'stop ends the heartbeat')
+  clock.advance(60_000)
+  t.equal(written.length, 3, 'no line after stop')
 })
 
 test('runSeed writes progress lines to stdout when it is not a terminal, and none when it is', async (t) => {
@@ -239,13 +297,30 @@ test('runSeed writes progress lines to stdout when it is not a terminal, and non
   const counts = progress.map((l) => Number(/^seeding: ([\d,]+)/.exec(l)?.[1].replace(/,/g, '')))
   t.same(counts, [...counts].sort((a, b) => a - b), 'rows only go up')
   t.equal(counts.at(-1), 3000, 'the last one reports every row')
-  t.ok(written.some((l) => /^seeding: 3,000 rows loaded in [\d.]+ s; building indexes\.\.\.$/.test(l)), 'the index build is announced')
+  t.equal(written[0], 'seeding: loading 3,000 products...', 'the load is announced')
+  t.ok(written.some((l) => /^seeding: 3,000 rows loaded in [\d.]+ s$/.test(l)), 'the end of the load is said')
+  for (const phase of ['building indexes', 'indexing words for search', 'building the search word indexes', 'counting search words and categories', 'swapping in the new catalog']) {
+    t.ok(written.includes(`seeding: ${phase}...`), `${phase} is announced`)
+  }
   t.match(written.at(-1), /^seeded 3,000 products/, 'the summary comes last')
   t.equal(err.text, '', 'stderr (not a terminal) gets no bar')
 
   const terminal = Object.assign(sink(), { isTTY: true })
   await runSeed(config, { count: 500, reset: true, seed: 'tty' }, { out: terminal, err: sink(), progressIntervalMs: 0 })
-  t.match(terminal.text, /^seeded 500 products[^\n]*\n$/, 'a terminal on stdout gets only the summary')
+  const shown = terminal.text.trimEnd().split('\n')
+  t.notOk(shown.some((l) => /rows \(\d+%\)/.test(l)), 'a terminal on stdout gets no paced load lines')
+  t.ok(shown.includes('seeding: indexing words for search...'), 'but it hears of the phases after the load')
+  t.match(shown.at(-1), /^seeded 500 products/, 'then the summary')
+
+  // A terminal on stderr: the bar, then the phase lines under it; stdout still gets its lines.
+  const bar = Object.assign(sink(), { isTTY: true })
+  const piped = sink()
+  await runSeed(config, { count: 500, reset: true, seed: 'tty' }, { out: piped, err: bar, progressIntervalMs: 0 })
+  t.match(bar.text, /seeding \[/, 'the bar is drawn on stderr')
+  for (const phase of ['building indexes', 'indexing words for search', 'swapping in the new catalog']) {
+    t.ok(bar.text.includes(`seeding: ${phase}...\n`), `${phase} is announced under the bar`)
+    t.ok(piped.text.includes(`seeding: ${phase}...\n`), `${phase} is announced on stdout`)
+  }
 })
 
 test('runSeed warns and succeeds when Redis is down', async (t) => {
@@ -266,7 +341,7 @@ test('seedIfEmpty seeds an empty catalog and leaves a non-empty one alone', asyn
   const out = sink()
   await seedIfEmpty(config, 700, { out, err: sink() })
   t.equal((await idRange(conn)).n, 700, 'seeded when empty')
-  t.match(out.text, /^seeded 700 products/)
+  t.match(out.text, /\nseeded 700 products[^\n]*\n$/)
   const again = await seedCatalog(db, { count: 700, onlyIfEmpty: true })
   t.equal(again.skipped, true)
   t.equal((await idRange(conn)).n, 700, 'not seeded again')
@@ -312,7 +387,7 @@ test('the CLI seeds, with no bar when not on a terminal, and bumps the version',
   const r = await cli(['--count', '500', '--reset', '--seed', '7'],
     { MYSQL_URL: config.MYSQL_URL, REDIS_URL: config.REDIS_URL, REDIS_KEY_PREFIX: TEST_REDIS_PREFIX })
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stdout, /^seeded 500 products \(ids 1-500\)/)
+  t.match(r.stdout, /\nseeded 500 products \(ids 1-500\)[^\n]*\n$/)
   t.equal(r.stderr, '', 'nothing on stderr without a terminal')
   t.same(await idRange(conn), { n: 500, first: 1, last: 500 })
   t.equal(await redis.get(CATALOG_VERSION_KEY), '8')
