@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import { traceLogFields } from './lib/trace-context.js'
 
 import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
+import opsRoutes from '../plugins/ops-routes.js'
 import metrics from '../plugins/metrics.js'
 import mysql, { mysqlOptions } from '../plugins/mysql.js'
 import redis, { redisOptions } from '../plugins/redis.js'
@@ -111,6 +112,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // What every other part relies on.
   await app.register(errors)
+  // Before every route: operations routes get their rules from their `ops` flag.
+  await app.register(opsRoutes)
   // Before every plugin that adds routes, so that the document and the route inventory see them all.
   await app.register(docs, docsOptions(config))
   await app.register(metrics)
