@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import mysqlPlugin, { mysqlOptions, type Row } from '../plugins/mysql.js'
-import { createCatalog } from '../plugins/catalog.js'
+import { catalogReads } from '../src/lib/catalog-reads.js'
 import { loadConfig } from '../src/config.js'
 import { SORTS, ProductListQuery, ProductPage, type Sort } from '../src/schemas/product.js'
 import { encodeCursor, sortColumn } from '../src/lib/cursor.js'
@@ -116,9 +116,9 @@ async function benchApp (mysqlUrl: string): Promise<FastifyInstance> {
   const config = loadConfig({ MYSQL_URL: mysqlUrl, MYSQL_QUERY_TIMEOUT_MS: '600000' })
   const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(mysqlPlugin, mysqlOptions(config))
-  const catalog = createCatalog(app.db)
+  const catalog = catalogReads(app.db)
   app.get('/page', { schema: { querystring: ProductListQuery, response: { 200: ProductPage } } },
-    async (request) => await catalog.page(request.query))
+    async (request) => await catalog.page(normaliseListQuery(request.query)))
   await app.ready()
   return app
 }
@@ -307,7 +307,7 @@ export async function explainShapes (mysqlUrl: string): Promise<string> {
           const plan = await query(`EXPLAIN ${st.sql}`, st.params)
           const ms = await medianMs(query, st.sql, st.params)
           // The same statement without FORCE INDEX: what the optimiser picks on its own.
-          const free = buildPageStatement(q, { hints: false })
+          const free = buildPageStatement(q, { ...st.plan, indexes: [] })
           const freePlan = await query(`EXPLAIN ${free.sql}`, free.params)
           const freeMs = await medianMs(query, free.sql, free.params)
           const scan = (p: Row[]): Row | undefined => p.find((r) => r.table === 'products') ?? p[0]
@@ -322,7 +322,7 @@ export async function explainShapes (mysqlUrl: string): Promise<string> {
             'optimiser alone (type)': `${String(scan(freePlan)?.key)} (${String(scan(freePlan)?.type)})`,
             'its median ms': freeMs,
             // What a straightforward keyset statement (no hint, no deferred join) costs here.
-            'plain statement ms': st.plan.deferred ? await medianMs(query, buildPageStatement(q, { hints: false, deferred: false }).sql, st.params) : '–'
+            'plain statement ms': st.plan.deferred ? await medianMs(query, buildPageStatement(q, { indexes: [], deferred: false }).sql, st.params) : '–'
           })
           parts.push(`${label} — median ${ms} ms (without FORCE INDEX: ${String(scan(freePlan)?.key)}, ${freeMs} ms):`, '', '```sql', st.sql, `-- params: ${JSON.stringify(st.params)}`, '```', '')
           parts.push(markdownTable(plan.map((r) => ({

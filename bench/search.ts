@@ -6,7 +6,7 @@
 //   npx tsx bench/search.ts [--mysql-url mysql://root@127.0.0.1:3306/farmlokal] [--iterations 200]
 import Fastify from 'fastify'
 import mysqlPlugin, { mysqlOptions, type Row } from '../plugins/mysql.js'
-import { createCatalog } from '../plugins/catalog.js'
+import { catalogReads } from '../src/lib/catalog-reads.js'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import type { ProductListQuery, Sort } from '../src/schemas/product.js'
@@ -62,7 +62,7 @@ export async function runSearchBench (opts: SearchBenchOptions): Promise<SearchB
   await bare.register(mysqlPlugin, mysqlOptions(config))
   await bare.ready()
   const query = async (sql: string, params: string[] = []): Promise<Row[]> => await bare.db.query<Row[]>(sql, params)
-  const catalog = createCatalog(bare.db)
+  const catalog = catalogReads(bare.db)
   const rows: SearchRow[] = []
   try {
     const [{ n: total }] = await query('SELECT COUNT(*) AS n FROM products')
@@ -91,11 +91,11 @@ export async function runSearchBench (opts: SearchBenchOptions): Promise<SearchB
       const offset = Math.floor(matches * fraction)
       const cursor = await cursorAt(word, sort, offset, q)
       const request: ProductListQuery = { q, sort, limit: 20, ...(cursor !== undefined ? { cursor } : {}) }
-      for (let i = 0; i < 10; i++) JSON.stringify(await catalog.page(request))
+      for (let i = 0; i < 10; i++) JSON.stringify(await catalog.page(normaliseListQuery(request)))
       const times: number[] = []
       for (let i = 0; i < iterations; i++) {
         const start = process.hrtime.bigint()
-        JSON.stringify(await catalog.page(request))
+        JSON.stringify(await catalog.page(normaliseListQuery(request)))
         times.push(msSince(start))
       }
       const row: SearchRow = { scenario, q, sort, offset, matches, p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), p99: round(percentile(times, 99)) }
@@ -140,10 +140,10 @@ export async function runSearchBench (opts: SearchBenchOptions): Promise<SearchB
       rows.push(row)
       return row
     }
-    const uncached = facetRow('categories, uncached', '', await timeIt(iterations, async () => await catalog.categoryCounts({})))
-    facetRow('categories, uncached, price range', '', await timeIt(Math.min(iterations, 20), async () => await catalog.categoryCounts({ minPrice: '100', maxPrice: '1000' })))
-    facetRow(`categories, uncached, q=${commonWord}`, commonWord, await timeIt(Math.min(iterations, 20), async () => await catalog.categoryCounts({ q: commonWord })))
-    facetRow(`categories, uncached, q=${rareWord}`, rareWord, await timeIt(iterations, async () => await catalog.categoryCounts({ q: rareWord })))
+    const uncached = facetRow('categories, uncached', '', await timeIt(iterations, async () => await catalog.categories({})))
+    facetRow('categories, uncached, price range', '', await timeIt(Math.min(iterations, 20), async () => await catalog.categories({ minPrice: '100', maxPrice: '1000' })))
+    facetRow(`categories, uncached, q=${commonWord}`, commonWord, await timeIt(Math.min(iterations, 20), async () => await catalog.categories({ q: commonWord })))
+    facetRow(`categories, uncached, q=${rareWord}`, rareWord, await timeIt(iterations, async () => await catalog.categories({ q: rareWord })))
     const app = await buildApp(config)
     let cached: SearchRow
     try {

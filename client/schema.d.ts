@@ -541,6 +541,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
@@ -570,6 +574,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
@@ -602,6 +610,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -659,6 +671,10 @@ export interface operations {
             /** @description The order's applied status and its event history */
             200: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -698,6 +714,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -773,6 +793,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
@@ -802,6 +826,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description `HIT`: served from the page cache; `MISS`: read from MySQL, then cached; `BYPASS`: Redis unavailable, read from MySQL */
@@ -834,6 +862,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -897,6 +929,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description Requests allowed per window for this client IP */
@@ -922,6 +958,10 @@ export interface operations {
                     "content-encoding"?: string;
                     /** @description Strong validator of these bytes; send it back as `if-none-match` to get a 304 */
                     etag?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description `accept-encoding`: the representation depends on it */
                     vary?: string;
                     /** @description Requests allowed per window for this client IP */
@@ -961,6 +1001,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1026,6 +1070,10 @@ export interface operations {
             /** @description Received: the event is committed (now, or by an earlier delivery when `duplicate` is true) */
             200: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1098,6 +1146,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1154,6 +1206,10 @@ export interface operations {
                 headers: {
                     /** @description `no-store` */
                     "cache-control"?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1171,6 +1227,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1236,6 +1296,10 @@ export interface operations {
             /** @description The supplier's feed, live or the last good copy */
             200: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1253,6 +1317,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1428,6 +1496,10 @@ export interface operations {
                 headers: {
                     /** @description `no-store` */
                     "cache-control"?: string;
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1445,6 +1517,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1510,6 +1586,10 @@ export interface operations {
             /** @description The supplier's feed, live or the last good copy */
             200: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1527,6 +1607,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */
@@ -1592,6 +1676,10 @@ export interface operations {
             /** @description Received: the event is committed (now, or by an earlier delivery when `duplicate` is true) */
             200: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Requests allowed per window for this client IP */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in the current window */
@@ -1664,6 +1752,10 @@ export interface operations {
             /** @description Rate limit exceeded for this client IP (application/problem+json); retry after `retry-after` seconds */
             429: {
                 headers: {
+                    /** @description The quota left (IETF draft `RateLimit`): `<policy>;r=<requests remaining>;t=<seconds until the window resets>`, e.g. `"default";r=998;t=42`; the same figures as `x-ratelimit-remaining` and `x-ratelimit-reset` */
+                    ratelimit?: string;
+                    /** @description The quota policy (IETF draft `RateLimit-Policy`): `<policy>;q=<requests per window>;w=<window seconds>`, e.g. `"default";q=1000;w=60`; the policy is `"default"` (the service-wide limit) or `"route"` (a route with a limit of its own) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
                     /** @description Requests allowed per window for this client IP */

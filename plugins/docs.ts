@@ -8,9 +8,9 @@ import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { Problem } from '../src/schemas/problem.js'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
+import { RATE_LIMIT_HEADERS } from '../src/schemas/openapi.js'
 import { sharedSchemas } from '../src/lib/openapi-refs.js'
-import { UNSHED_ROUTES } from './operations.js'
-import { paced } from '../src/lib/scrape-queue.js'
+import { asOpsRoute } from '../src/lib/ops-route.js'
 
 export interface DocsOptions {
   title: string
@@ -48,12 +48,6 @@ const TAGS = [
   { name: 'auth', description: 'The supplier access token as held by the token manager' },
   { name: 'operations', description: 'Health and readiness probes' }
 ]
-
-const RATE_LIMIT_HEADERS = {
-  'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per window for this client IP' },
-  'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current window' },
-  'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the window resets' }
-}
 
 const RateLimited = {
   ...Problem,
@@ -115,7 +109,7 @@ function documentRoute (schema: FastifySchema | undefined, route: RouteOptions):
     }
   }
   if (limited) response['429'] ??= RateLimited
-  if (!UNSHED_ROUTES.includes(route.url)) response['503'] ??= Overloaded
+  if (route.config?.shed !== false) response['503'] ??= Overloaded
   response['500'] ??= Unexpected
   for (const [status, body] of Object.entries(response)) {
     response[status] = { ...body, headers: { ...REQUEST_ID, ...(body.headers as Record<string, unknown> | undefined) } }
@@ -174,9 +168,9 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
   let documentBytes: Buffer | undefined
   fastify.addHook('onRoute', (route) => {
     if (!route.url.startsWith(opts.routePrefix)) return
-    // The document and the UI's files are unlimited: a flood of fetches is answered at a bounded
-    // pace (src/lib/scrape-queue.ts) rather than crowd the API out.
-    route.preHandler = [...[route.preHandler ?? []].flat(), paced]
+    // The document and the UI's files are operations routes (registered by @fastify/swagger-ui,
+    // so the rules are applied here): unlimited, and a flood of fetches is answered at a bounded pace.
+    asOpsRoute(route)
     // @fastify/swagger-ui re-serializes the (cached) document for every request; a flood of
     // `/docs/json` requests would keep the event loop busy with it. Serve one Buffer instead:
     // serialized and encoded once, its length known, so a fetch costs one socket write.
@@ -196,7 +190,7 @@ async function docs (fastify: FastifyInstance, opts: DocsOptions) {
         version: opts.version,
         description: 'Catalog and integrations backend of FarmLokal. Every 4xx/5xx is an RFC 9457 problem ' +
           '(`application/problem+json`). API routes are rate limited per client IP and report the ' +
-          '`x-ratelimit-*` headers.'
+          '`x-ratelimit-*` headers and the IETF draft\'s `RateLimit-Policy` and `RateLimit`.'
       },
       tags: TAGS
     },

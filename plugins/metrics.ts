@@ -3,7 +3,7 @@ import metrics from 'fastify-metrics'
 import promClient, { Gauge, Histogram, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { buildInfo } from '../src/lib/build-info.js'
-import { paced } from '../src/lib/scrape-queue.js'
+import { sharedResult } from '../src/lib/shared-result.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,25 +26,6 @@ export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 /** How long one rendering of /metrics is served to every scrape (ms). */
 export const METRICS_REUSE_MS = 1000
-
-/**
- * Renders at most once per `reuseMs`: concurrent callers share the rendering in progress, and
- * later ones reuse its text until it is `reuseMs` old. A flood of scrapes therefore costs one
- * rendering per second, not one per scrape. A failed rendering is not kept.
- */
-export function sharedRendering<T = string> (render: () => Promise<T>, reuseMs: number = METRICS_REUSE_MS, now: () => number = Date.now): () => Promise<T> {
-  let current: Promise<T> | undefined
-  let startedAt = 0
-  return async () => {
-    if (current === undefined || now() - startedAt >= reuseMs) {
-      startedAt = now()
-      const rendering = render()
-      current = rendering
-      rendering.catch(() => { if (current === rendering) current = undefined })
-    }
-    return await current
-  }
-}
 
 /** The route template (`/api/products/:id`), never the raw URL: bounded label cardinality. */
 function routeLabel (request: FastifyRequest): string {
@@ -116,13 +97,11 @@ async function metricsPlugin (fastify: FastifyInstance) {
   }).set(buildInfo(), 1)
   // The rendering is kept as bytes: every scrape of that second sends the same Buffer, with no
   // re-encoding of the text and no byte count per scrape.
-  const render = sharedRendering(async () => Buffer.from(await registry.metrics()))
+  const render = sharedResult(async () => Buffer.from(await registry.metrics()), METRICS_REUSE_MS)
   fastify.get('/metrics', {
-    logLevel: 'warn',
     exposeHeadRoute: false,
-    config: { rateLimit: false, disableMetrics: true },
-    // A flood of scrapes waits its turn (src/lib/scrape-queue.ts) rather than crowd the API out.
-    preHandler: paced,
+    // An operations route (unlimited, paced, quiet: src/lib/ops-route.ts), never shed, not measured itself.
+    config: { ops: true, shed: false, disableMetrics: true },
     schema: {
       tags: ['operations'],
       operationId: 'getMetrics',

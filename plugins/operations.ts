@@ -18,8 +18,6 @@ export interface OperationsOptions {
   sampleIntervalMs: number
   /** `retry-after` of a shed request, in seconds. */
   retryAfterSeconds: number
-  /** Routes never shed: liveness must not fail because the process is busy; scrapes show why. */
-  unshedRoutes: string[]
 }
 
 /** "a, b" → ['a', 'b']; any `*` → '*'. */
@@ -28,16 +26,12 @@ export function parseOrigins (value: string): string[] | '*' {
   return origins.length === 0 || origins.includes('*') ? '*' : origins
 }
 
-/** Never shed: liveness must not fail because the process is busy; scrapes show why it is. */
-export const UNSHED_ROUTES = ['/health', '/metrics']
-
 export function operationsOptions (config: Config): OperationsOptions {
   return {
     corsOrigins: parseOrigins(config.CORS_ORIGINS),
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     sampleIntervalMs: 1000,
-    retryAfterSeconds: 5,
-    unshedRoutes: UNSHED_ROUTES
+    retryAfterSeconds: 5
   }
 }
 
@@ -102,7 +96,6 @@ const EXPOSED_HEADERS = [
  * on responses sent while the service drains, so keep-alive clients move to another instance.
  */
 async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
-  const unshed = new Set(opts.unshedRoutes)
   const shed = new Counter({
     name: 'http_requests_shed_total',
     help: 'Requests refused with 503 because the event loop was saturated',
@@ -114,7 +107,9 @@ async function operations (fastify: FastifyInstance, opts: OperationsOptions) {
     maxEventLoopDelay: opts.maxEventLoopDelayMs,
     sampleInterval: opts.sampleIntervalMs,
     pressureHandler: (request: FastifyRequest, _reply, type, value) => {
-      if (request.routeOptions.url !== undefined && unshed.has(request.routeOptions.url)) return
+      // Routes declaring `shed: false` (liveness, scrapes) answer whatever the load: liveness must
+      // not fail because the process is busy, and scrapes show why it is.
+      if (request.routeOptions.config.shed === false) return
       shed.inc({ reason: type })
       const detail = type === 'eventLoopDelay' && Number.isFinite(value) ? `event loop delay ${Math.round(value ?? 0)} ms` : type
       return Promise.reject(withProblem(new OverloadedError(detail), { retryAfter: opts.retryAfterSeconds }))

@@ -2,20 +2,17 @@ import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import { Counter } from 'prom-client'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../src/config.js'
 import { CATALOG_VERSION_KEY } from '../src/lib/catalog-version.js'
-import { CachedPage, etagMatches } from '../src/lib/cached-page.js'
-import { negotiate } from '../src/lib/content-encoding.js'
+import { CachedPage, type PageLookup } from '../src/lib/cached-page.js'
 import { VersionWatch } from '../src/lib/version-watch.js'
-
-export { CachedPage, etagMatches }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Finished pages (JSON text, ETag, compressed variants) in two tiers: this process's
-     * memory, then Redis; single-flight loads; HTTP caching headers when sent.
+     * memory, then Redis; single-flight loads. A store only: sending is plugins/http-cache.ts.
      */
     pageCache: PageCache
   }
@@ -35,19 +32,7 @@ export function pageCacheOptions (config: Config): PageCacheOptions {
   return { ttlSeconds: config.CACHE_TTL_SECONDS }
 }
 
-/** HIT: from memory or Redis; MISS: loaded (and stored); BYPASS: Redis unavailable, loaded without it. */
-export type CacheResult = 'HIT' | 'MISS' | 'BYPASS'
-/** Where a HIT came from (sent as `x-cache-tier`). */
-export type CacheTier = 'memory' | 'redis'
-
-export interface PageLookup {
-  page: CachedPage
-  cache: CacheResult
-  tier?: CacheTier
-}
-
 export interface PageCache {
-  ttlSeconds: number
   /**
    * The page remembered in this process under `alias` (a request URL that was answered before)
    * for the current catalog version, or undefined. Synchronous and free of I/O: the hot path.
@@ -61,21 +46,10 @@ export interface PageCache {
    * page in memory under that name, for `recall`.
    */
   get: (query: string, load: () => Promise<string>, alias?: string) => Promise<PageLookup>
-  /**
-   * Sends a page: the representation the client accepts (br, gzip or identity) with its ETag,
-   * Cache-Control, `Vary: accept-encoding` and `x-cache`; a matching If-None-Match gets 304
-   * without a body instead.
-   */
-  send: (request: FastifyRequest, reply: FastifyReply, page: CachedPage, cache?: CacheResult, tier?: CacheTier) => FastifyReply
 }
 
 /** Bump when the stored value's layout changes. */
 export const PAGE_KEY_PREFIX = 'products:v2:'
-
-/** A page of text `body`, with its ETag. */
-export function pageOf (body: string): CachedPage {
-  return new CachedPage(body)
-}
 
 interface MemoryEntry {
   page: CachedPage
@@ -88,7 +62,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   const health = fastify.redisHealth
   const ttl = opts.ttlSeconds
   const ttlMs = ttl * 1000
-  const cacheControl = `public, max-age=${ttl}, stale-while-revalidate=${ttl}`
 
   const requests = new Counter({
     name: 'products_cache_requests_total',
@@ -134,9 +107,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
     return entry.page
   }
 
-  /** Where each page from Redis or a load is stored, for writing back variants made later. */
-  const storedAt = new WeakMap<CachedPage, string>()
-
   /**
    * Writes the page, with every variant made so far, to Redis. A variant made later (the first
    * client asking for br, say) is written back the same way, keeping the expiry and only while
@@ -145,6 +115,11 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   async function store (key: string, page: CachedPage, writeBack: boolean): Promise<unknown> {
     const value = page.toStored()
     return await health.run(async () => writeBack ? await redis.set(key, value, 'KEEPTTL', 'XX') : await redis.set(key, value, 'EX', ttl))
+  }
+
+  /** Files a page under its Redis key: variants made later are written back there. */
+  function storedAt (page: CachedPage, key: string): CachedPage {
+    return page.persistWith(() => { store(key, page, true).catch(() => {}) })
   }
 
   /** Loads in progress, by cache key: the single flight every concurrent miss joins. */
@@ -165,7 +140,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
         inflight.delete(key)
         return page
       }
-      storedAt.set(page, key)
+      storedAt(page, key)
       // Answered at once; the flight stays open until the page is in Redis, so a request that
       // missed just before the write joins it instead of loading again.
       store(key, page, false).catch((err: Error) => {
@@ -184,8 +159,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   }
 
   const cache: PageCache = {
-    ttlSeconds: ttl,
-
     recall (alias) {
       const version = versions.current()
       if (version === undefined) return undefined
@@ -220,7 +193,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       const hit = stored === null ? undefined : CachedPage.fromStored(stored)
       if (hit !== undefined) {
         counted.hit.inc()
-        storedAt.set(hit, key)
+        storedAt(hit, key)
         remember(memoryKey, hit, version)
         return { page: hit, cache: 'HIT', tier: 'redis' }
       }
@@ -228,27 +201,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       const page = await loadOnce(key, load)
       remember(memoryKey, page, version)
       return { page, cache: 'MISS' }
-    },
-
-    send (request, reply, page, cache, tier) {
-      const encoding = negotiate(request.headers['accept-encoding'])
-      const fresh = page.needs(encoding)
-      const variant = page.variant(encoding)
-      const key = fresh ? storedAt.get(page) : undefined
-      if (key !== undefined) store(key, page, true).catch(() => {})
-      reply.header('etag', variant.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding')
-      if (cache !== undefined) reply.header('x-cache', cache)
-      if (tier !== undefined) reply.header('x-cache-tier', tier)
-      if (etagMatches(request.headers['if-none-match'], variant.etag)) {
-        return reply.code(304).send()
-      }
-      reply.header('content-type', 'application/json; charset=utf-8')
-      if (variant.encoding === undefined) {
-        // The text itself: Node writes a string body in one piece with the headers, where a
-        // buffer takes a second chunk in the same write.
-        return reply.send(page.body)
-      }
-      return reply.header('content-encoding', variant.encoding).send(variant.body)
     }
   }
 

@@ -12,8 +12,6 @@ export interface RateLimitOptions {
   /** Requests per window per client IP. */
   max: number
   timeWindowMs: number
-  /** Paths (exact, or a prefix when ending in `*`) that are never limited. */
-  exempt?: string[]
   /** At most one "store unavailable" warning per this many ms. */
   warnIntervalMs?: number
   /**
@@ -26,14 +24,10 @@ export interface RateLimitOptions {
   maxTrackedClients?: number
 }
 
-/** The operations routes: scraped, probed and browsed by machines and operators, never limited. */
-export const EXEMPT_PATHS = ['/metrics', '/health', '/ready', '/docs', '/docs/*']
-
 export function rateLimitOptions (config: Config): RateLimitOptions {
   return {
     max: config.RATE_LIMIT_MAX,
     timeWindowMs: config.RATE_LIMIT_WINDOW_MS,
-    exempt: EXEMPT_PATHS,
     counting: config.RATE_LIMIT_COUNTING
   }
 }
@@ -78,10 +72,6 @@ return { total, ttl }
 const DEFAULT_POLICY = '"default"'
 const ROUTE_POLICY = '"route"'
 
-function isExempt (url: string, exempt: string[]): boolean {
-  return exempt.some((p) => p.endsWith('*') ? url.startsWith(p.slice(0, -1)) : url === p)
-}
-
 /** The draft's `w`: whole seconds, at least 1. */
 function windowSeconds (ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000))
@@ -108,7 +98,6 @@ function windowLabel (ms: number): string {
  * so both families always agree.
  */
 async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
-  const exempt = opts.exempt ?? EXEMPT_PATHS
   const warnIntervalMs = opts.warnIntervalMs ?? 60_000
   const health = fastify.redisHealth
   const increment = defineScript<[number, number]>(fastify.redis, { name: 'flRateLimitIncrement', keys: 1, lua: INCREMENT_SCRIPT })
@@ -212,14 +201,6 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
     }
   }
 
-  // Runs before @fastify/rate-limit's own onRoute hook, so the ops routes are exempt even when
-  // their module (or a third-party plugin such as the Swagger UI) did not say so.
-  fastify.addHook('onRoute', (route) => {
-    if (route.config?.rateLimit === undefined && isExempt(route.url ?? route.path, exempt)) {
-      route.config = { ...route.config, rateLimit: false }
-    }
-  })
-
   await fastify.register(fastifyRateLimit, {
     global: true,
     max: opts.max,
@@ -256,10 +237,11 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   })
 
   // Requests for unknown paths never pass through onRoute; they draw on the same budget, so
-  // scanning for URLs is limited like any other traffic.
+  // scanning for URLs is limited like any other traffic. (Operations routes opt out on the
+  // route: `config.ops`, src/lib/ops-route.ts.)
   const limitUnrouted = fastify.rateLimit()
   fastify.addHook('onRequest', function rateLimitUnrouted (request, reply, done) {
-    if (!request.is404 || isExempt(request.url.split('?')[0], exempt)) { done(); return }
+    if (!request.is404) { done(); return }
     limitUnrouted.call(fastify, request, reply).then(() => { done() }, done)
   })
 }

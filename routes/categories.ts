@@ -23,8 +23,8 @@ const categories: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const { page, cache, tier } = await fastify.catalog.categories(request.query, (body) => String(reply.serialize(body)))
-    return fastify.pageCache.send(request, reply, page, cache, tier)
+    const { page, cache, tier } = await fastify.catalog.categories(request.query)
+    return reply.sendPage(page, cache, tier)
   })
 }
 

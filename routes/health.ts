@@ -3,11 +3,24 @@ import { Problem } from '../src/schemas/problem.js'
 import { Health, Ready } from '../src/schemas/health.js'
 import { documented } from '../src/schemas/openapi.js'
 import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
+import { sharedResult } from '../src/lib/shared-result.js'
+
+/** How long one readiness probe's answer is shared by every /ready request (ms). */
+export const READY_REUSE_MS = 1000
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
+  // One MySQL ping and one Redis ping per second at most, however many probes arrive: a flood
+  // of /ready cannot load the databases or crowd the API out.
+  const probe = sharedResult(async () => await Promise.all([
+    fastify.db.ping().then(() => true, () => false),
+    // Through the shared health state: while Redis is being skipped it is reported down at
+    // once, instead of every probe waiting for a command timeout.
+    fastify.redisHealth.run(async () => await fastify.redis.ping()).then(() => true, () => false)
+  ]), READY_REUSE_MS)
+
   fastify.get('/health', {
-    logLevel: 'warn',
-    config: { rateLimit: false },
+    // An operations route (src/lib/ops-route.ts); liveness is never shed.
+    config: { ops: true, shed: false },
     schema: {
       tags: ['operations'],
       operationId: 'getHealth',
@@ -18,8 +31,9 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/ready', {
-    logLevel: 'warn',
-    config: { rateLimit: false },
+    // An operations route; shed like the API when the event loop is saturated (readiness then
+    // reports the overload and the balancer sends traffic elsewhere).
+    config: { ops: true },
     schema: {
       tags: ['operations'],
       operationId: 'getReady',
@@ -31,12 +45,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async () => {
-    const [mysqlUp, redisUp] = await Promise.all([
-      fastify.db.ping().then(() => true, () => false),
-      // Through the shared health state: while Redis is being skipped it is reported down at
-      // once, instead of every probe waiting for a command timeout.
-      fastify.redisHealth.run(async () => await fastify.redis.ping()).then(() => true, () => false)
-    ])
+    const [mysqlUp, redisUp] = await probe()
     const redis = redisUp ? 'up' as const : 'down' as const
     if (!mysqlUp) {
       throw withProblem(new DatabaseUnavailableError('MySQL does not answer'), { retryAfter: 1, problem: { mysql: 'down', redis } })

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { Problem } from '../src/schemas/problem.js'
-import { pageOf } from '../plugins/page-cache.js'
 import { Product, ProductListQuery, ProductPage, ProductParams } from '../src/schemas/product.js'
 import { CACHE_HEADERS, X_CACHE_HEADER, documented } from '../src/schemas/openapi.js'
 
@@ -27,13 +26,14 @@ const products: FastifyPluginAsyncTypebox = async (fastify) => {
     // A page this process answered for this very URL under the current catalog version is
     // sent before validation: no parsing, no Redis, no MySQL. (The URL was valid when it was
     // answered; the rate limit and every onRequest hook have already run.)
-    preValidation: async (request, reply) => {
+    preValidation: (request, reply, done) => {
       const remembered = fastify.pageCache.recall(request.url)
-      if (remembered !== undefined) return fastify.pageCache.send(request, reply, remembered, 'HIT', 'memory')
+      if (remembered === undefined) done()
+      else reply.sendPage(remembered, 'HIT', 'memory')
     }
   }, async (request, reply) => {
-    const { page, cache, tier } = await fastify.catalog.list(request.query, (body) => String(reply.serialize(body)), request.url)
-    return fastify.pageCache.send(request, reply, page, cache, tier)
+    const { page, cache, tier } = await fastify.catalog.list(request.query, request.url)
+    return reply.sendPage(page, cache, tier)
   })
 
   fastify.get('/api/products/:id', {
@@ -51,8 +51,7 @@ const products: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const product = await fastify.catalog.byId(request.params.id)
-    return fastify.pageCache.send(request, reply, pageOf(String(reply.serialize(product))))
+    return reply.sendPage(await fastify.catalog.product(request.params.id))
   })
 }
 

@@ -1,12 +1,13 @@
 // `npm run client:generate`: writes client/schema.d.ts, the TypeScript types of the OpenAPI
-// document, from the service's own route schemas. The app is built (its plugins connect to
-// MySQL and Redis as configured, as `npm run dev` does) but never listens.
+// document, from the service's own route schemas. The database is migrated and the app built
+// (its plugins connect to MySQL and Redis as configured, as `npm run dev` does), never listening.
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { buildApp } from '../src/app.js'
 import { loadConfig, ConfigError, type Config } from '../src/config.js'
+import { migrate } from '../src/migrations.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const SCHEMA_FILE = path.join(root, 'client', 'schema.d.ts')
@@ -45,6 +46,7 @@ export async function generateClientTypes (config: Config, file = SCHEMA_FILE): 
 if (/generate-client\.(ts|js)$/.test(process.argv[1] ?? '')) {
   try {
     const config = loadConfig(process.env, { dotenv: true })
+    await migrate({ url: config.MYSQL_URL, ca: config.DB_CA })
     await generateClientTypes(config)
     console.log(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`)
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import { traceLogFields } from './lib/trace-context.js'
 
 import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
+import opsRoutes from '../plugins/ops-routes.js'
 import metrics from '../plugins/metrics.js'
 import mysql, { mysqlOptions } from '../plugins/mysql.js'
 import redis, { redisOptions } from '../plugins/redis.js'
@@ -11,6 +12,7 @@ import operations, { operationsOptions } from '../plugins/operations.js'
 import rateLimit, { rateLimitOptions } from '../plugins/rate-limit.js'
 import docs, { docsOptions } from '../plugins/docs.js'
 import pageCache, { pageCacheOptions } from '../plugins/page-cache.js'
+import httpCache, { httpCacheOptions } from '../plugins/http-cache.js'
 import catalog, { catalogOptions } from '../plugins/catalog.js'
 import sandboxSupplier, { chooseSupplier } from '../plugins/sandbox-supplier.js'
 import oauthToken, { oauthTokenOptions } from '../plugins/oauth-token.js'
@@ -110,6 +112,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // What every other part relies on.
   await app.register(errors)
+  // Before every route: operations routes get their rules from their `ops` flag.
+  await app.register(opsRoutes)
   // Before every plugin that adds routes, so that the document and the route inventory see them all.
   await app.register(docs, docsOptions(config))
   await app.register(metrics)
@@ -120,6 +124,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   // Domain plugins, each decorated onto the instance.
   await app.register(pageCache, pageCacheOptions(config))
+  await app.register(httpCache, httpCacheOptions(config))
   await app.register(catalog, catalogOptions(config))
   const supplier = chooseSupplier(config, app.server)
   if (supplier.sandbox !== undefined) await app.register(sandboxSupplier, supplier.sandbox)

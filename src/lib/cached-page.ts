@@ -1,11 +1,26 @@
 import { createHash } from 'node:crypto'
 import { encode, MIN_COMPRESS_BYTES, type Encoding } from './content-encoding.js'
 
-/** One representation of a page as sent: its bytes, strong ETag and content-encoding. */
+/**
+ * One representation of a page as sent: its strong ETag, content-encoding and, when encoded,
+ * its bytes (identity is the page's text itself, sent as a string).
+ */
 export interface PageVariant {
-  body: Buffer
+  body: Buffer | undefined
   etag: string
   encoding: Encoding | undefined
+}
+
+/** HIT: from memory or Redis; MISS: loaded (and stored); BYPASS: Redis unavailable, loaded without it. */
+export type CacheResult = 'HIT' | 'MISS' | 'BYPASS'
+/** Where a HIT came from (sent as `x-cache-tier`). */
+export type CacheTier = 'memory' | 'redis'
+
+/** A page as the page cache answers it: the page, how it was found, and from which tier. */
+export interface PageLookup {
+  page: CachedPage
+  cache: CacheResult
+  tier?: CacheTier
 }
 
 const ENCODINGS: Encoding[] = ['br', 'gzip']
@@ -19,20 +34,28 @@ const SUFFIX: Record<Encoding, string> = { br: 'br', gzip: 'gz' }
  */
 export class CachedPage {
   readonly etag: string
-  private identity: PageVariant | undefined
+  private readonly identity: PageVariant
   private readonly encoded: Partial<Record<Encoding, PageVariant>> = {}
+  /** Called when a compressed variant is made, so the store holding the page can keep it too. */
+  private persist: ((page: CachedPage) => void) | undefined
 
   constructor (readonly body: string, etag?: string, encoded: Partial<Record<Encoding, Buffer>> = {}) {
     this.etag = etag ?? `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
+    this.identity = { body: undefined, etag: this.etag, encoding: undefined }
     for (const encoding of ENCODINGS) {
       const bytes = encoded[encoding]
       if (bytes !== undefined) this.encoded[encoding] = this.variantOf(bytes, encoding)
     }
   }
 
-  private variantOf (body: Buffer, encoding: Encoding | undefined): PageVariant {
-    const etag = encoding === undefined ? this.etag : `${this.etag.slice(0, -1)}-${SUFFIX[encoding]}"`
-    return { body, etag, encoding }
+  private variantOf (body: Buffer, encoding: Encoding): PageVariant {
+    return { body, etag: `${this.etag.slice(0, -1)}-${SUFFIX[encoding]}"`, encoding }
+  }
+
+  /** Keeps `persist` to be told of every compressed variant made from now on. */
+  persistWith (persist: (page: CachedPage) => void): this {
+    this.persist = persist
+    return this
   }
 
   /** Whether `encoding` is worth making for this page. */
@@ -42,32 +65,35 @@ export class CachedPage {
 
   /** The representation to send for a negotiated encoding (made now if it is the first time). */
   variant (encoding: Encoding | undefined): PageVariant {
-    if (encoding === undefined || !this.compressible()) {
-      this.identity ??= this.variantOf(Buffer.from(this.body), undefined)
-      return this.identity
+    if (encoding === undefined || !this.compressible()) return this.identity
+    let variant = this.encoded[encoding]
+    if (variant === undefined) {
+      variant = this.encoded[encoding] = this.variantOf(encode(Buffer.from(this.body), encoding), encoding)
+      this.persist?.(this)
     }
-    return this.encoded[encoding] ??= this.variantOf(encode(Buffer.from(this.body), encoding), encoding)
-  }
-
-  /** Whether sending `encoding` would compress now (the variant is not made yet). */
-  needs (encoding: Encoding | undefined): boolean {
-    return encoding !== undefined && this.compressible() && this.encoded[encoding] === undefined
+    return variant
   }
 
   /** Bytes held, for the memory tier's budget (text counted once per representation). */
   get size (): number {
     let size = this.body.length * 2 + 64
-    for (const encoding of ENCODINGS) size += this.encoded[encoding]?.body.length ?? 0
+    for (const encoding of ENCODINGS) size += this.encoded[encoding]?.body?.length ?? 0
     return size
   }
 
   /** Stored form: `<etag> <text bytes> <br bytes> <gzip bytes>\n` then the three, back to back. */
   toStored (): Buffer {
-    const text = Buffer.from(this.body)
+    const textBytes = Buffer.byteLength(this.body)
     const br = this.encoded.br?.body ?? EMPTY
     const gzip = this.encoded.gzip?.body ?? EMPTY
-    const head = Buffer.from(`${this.etag} ${text.length} ${br.length} ${gzip.length}\n`)
-    return Buffer.concat([head, text, br, gzip])
+    const head = `${this.etag} ${textBytes} ${br.length} ${gzip.length}\n`
+    // One buffer written in place: the text is encoded once, straight into it.
+    const stored = Buffer.allocUnsafe(head.length + textBytes + br.length + gzip.length)
+    let at = stored.write(head, 0, 'latin1')
+    at += stored.write(this.body, at, 'utf8')
+    at += br.copy(stored, at)
+    gzip.copy(stored, at)
+    return stored
   }
 
   /** The page in its stored form, or undefined when the value is not one (never trusted blindly). */

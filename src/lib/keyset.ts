@@ -211,14 +211,13 @@ export function toSqlDatetime (iso: string): string {
  * sort column then id in the same direction, LIMIT limit + 1 (the extra row tells whether a
  * next page exists; no COUNT). Parameters are strings: MySQL/MariaDB compare each exactly in
  * the column's own type (prices have two decimals, instants milliseconds).
- * `hints: false` leaves the plan to the optimiser and `deferred: false` writes the plain
- * single-level statement (both only for EXPLAIN comparisons).
+ * `plan` is the shape's entry of INDEX_PLAN unless given (no indexes: no FORCE INDEX).
  */
-export function buildPageStatement (q: ListQuery, { hints = true, deferred }: { hints?: boolean, deferred?: boolean } = {}): PageStatement {
+export function buildPageStatement (q: ListQuery, planned?: IndexPlan): PageStatement {
   const column = sortColumn(q.sort)
   const desc = q.sort.startsWith('-')
   const shape = `${filterShape(q.filters)}:${column}` as const
-  const plan = INDEX_PLAN[shape]
+  const plan = planned ?? INDEX_PLAN[shape]
   const where: string[] = []
   const params: string[] = []
 
@@ -243,13 +242,13 @@ export function buildPageStatement (q: ListQuery, { hints = true, deferred }: { 
   }
   params.push(String(q.limit + 1))
 
-  const hint = hints ? ` FORCE INDEX (${plan.indexes.map((i) => i === 'PRIMARY' ? '`PRIMARY`' : i).join(', ')})` : ''
+  const hint = plan.indexes.length > 0 ? ` FORCE INDEX (${plan.indexes.map((i) => i === 'PRIMARY' ? '`PRIMARY`' : i).join(', ')})` : ''
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
   const order = (prefix: string): string => column === 'id'
     ? `${prefix}id ${dir}`
     : `${prefix}${col} ${dir}, ${prefix}id ${dir}`
 
-  const sql = (deferred ?? plan.deferred)
+  const sql = plan.deferred
     ? `SELECT ${COLUMNS.map((c) => `p.${c}`).join(', ')}` +
       ` FROM (SELECT id FROM products${hint}${filter} ORDER BY ${order('')} LIMIT ?) AS k` +
       ` STRAIGHT_JOIN products p ON p.id = k.id ORDER BY ${order('p.')}`

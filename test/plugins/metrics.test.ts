@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
-import metrics, { NOT_FOUND_ROUTE, sharedRendering } from '../../plugins/metrics.js'
+import metrics, { NOT_FOUND_ROUTE } from '../../plugins/metrics.js'
+import { sharedResult } from '../../src/lib/shared-result.js'
 import errors from '../../plugins/errors.js'
 import { scrapeQueue } from '../../src/lib/scrape-queue.js'
 import { build } from '../helper.js'
@@ -108,7 +109,7 @@ test('renderings are shared by concurrent scrapes and reused for a second, never
   let clock = 0
   let renders = 0
   let fail = false
-  const render = sharedRendering(async () => {
+  const render = sharedResult(async () => {
     renders++
     await new Promise((resolve) => setImmediate(resolve))
     if (fail) throw new Error('collector failed')

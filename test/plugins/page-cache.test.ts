@@ -5,8 +5,9 @@ import { test, type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import metrics from '../../plugins/metrics.js'
 import redis from '../../plugins/redis.js'
-import pageCache, { etagMatches, pageOf, PAGE_KEY_PREFIX, type PageCacheOptions } from '../../plugins/page-cache.js'
-import { CachedPage } from '../../src/lib/cached-page.js'
+import pageCache, { PAGE_KEY_PREFIX, type PageCacheOptions } from '../../plugins/page-cache.js'
+import httpCache from '../../plugins/http-cache.js'
+import { CachedPage, etagMatches } from '../../src/lib/cached-page.js'
 import { CATALOG_VERSION_KEY } from '../../src/lib/catalog-version.js'
 import { flushPrefix, redisClient, REDIS_BASE, TEST_REDIS_PREFIX } from '../helper.js'
 
@@ -24,9 +25,10 @@ async function buildCache (t: Test, url = REDIS_BASE, prefix = TEST_REDIS_PREFIX
   await app.register(metrics)
   await app.register(redis, { url, keyPrefix: prefix, startWaitMs: 1000 })
   await app.register(pageCache, { ttlSeconds: TTL, ...options })
-  app.get('/page', async (request, reply) => {
+  await app.register(httpCache, { ttlSeconds: TTL })
+  app.get('/page', async (_request, reply) => {
     const { page, cache } = await app.pageCache.get('fixed-query', async () => '{"data":[],"nextCursor":null}')
-    return app.pageCache.send(request, reply, page, cache)
+    return reply.sendPage(page, cache)
   })
   t.teardown(() => app.close())
   await app.ready()
@@ -55,7 +57,7 @@ test('a miss loads and stores the page; the next lookup is a hit with the same b
   const first = await app.pageCache.get('query-a', load)
   t.equal(first.cache, 'MISS')
   t.equal(first.page.body, '{"n":1}')
-  t.equal(first.page.etag, pageOf('{"n":1}').etag)
+  t.equal(first.page.etag, new CachedPage('{"n":1}').etag)
   t.match(first.page.etag, /^"[A-Za-z0-9_-]{22}"$/, 'strong ETag')
   const second = await app.pageCache.get('query-a', load)
   t.equal(second.cache, 'HIT')
@@ -86,7 +88,7 @@ test('bumping the catalog version turns every cached page into a miss', async (t
   const after = await app.pageCache.get('query-b', load)
   t.equal(after.cache, 'MISS')
   t.equal(after.page.body, '{"v":"new"}')
-  t.not(after.page.etag, pageOf('{"v":"old"}').etag, 'new bytes, new ETag')
+  t.not(after.page.etag, new CachedPage('{"v":"old"}').etag, 'new bytes, new ETag')
   t.equal((await app.pageCache.get('query-b', load)).cache, 'HIT')
   t.equal(loads, 2)
 })
@@ -235,7 +237,7 @@ test('a Redis that stops answering costs at most the command timeout, then BYPAS
   await stopRedis(server)
 })
 
-test('send sets ETag and Cache-Control, and answers a matching If-None-Match with 304 and no body', async (t) => {
+test('sendPage sets ETag and Cache-Control, and answers a matching If-None-Match with 304 and no body', async (t) => {
   await flushPrefix()
   const app = await buildCache(t)
   const res = await app.inject('/page')
@@ -243,7 +245,7 @@ test('send sets ETag and Cache-Control, and answers a matching If-None-Match wit
   t.equal(res.headers['cache-control'], `public, max-age=${TTL}, stale-while-revalidate=${TTL}`)
   t.match(res.headers['content-type'], /^application\/json/)
   const etag = String(res.headers.etag)
-  t.equal(etag, pageOf(res.body).etag)
+  t.equal(etag, new CachedPage(res.body).etag)
   for (const header of [etag, `W/${etag}`, `"nope", ${etag}`, '*']) {
     const again = await app.inject({ url: '/page', headers: { 'if-none-match': header } })
     t.equal(again.statusCode, 304, header)

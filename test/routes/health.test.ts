@@ -36,6 +36,24 @@ test('GET /ready reports Redis down but stays ready while MySQL answers', async 
   t.same(res.json(), { status: 'ready', mysql: 'up', redis: 'down' })
 })
 
+test('concurrent /ready requests share one probe of MySQL and Redis (answers at most 1 s old)', async (t) => {
+  const app = await build(t)
+  let pings = 0
+  const ping = app.db.ping.bind(app.db)
+  app.db.ping = async () => { pings++; await ping() }
+  const answers = await Promise.all(Array.from({ length: 50 }, async () => await app.inject('/ready')))
+  t.ok(answers.every((res) => res.statusCode === 200), 'every probe answered')
+  t.equal(pings, 1, '50 concurrent probes, one MySQL ping')
+  t.same(answers[49].json(), { status: 'ready', mysql: 'up', redis: 'up' })
+})
+
+test('operations routes are paced, not limited: a burst of /health is answered in full', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: 1 })
+  const answers = await Promise.all(Array.from({ length: 100 }, async () => await app.inject('/health')))
+  t.ok(answers.every((res) => res.statusCode === 200), '100 concurrent probes, all 200')
+  t.equal(answers[0].headers['x-ratelimit-limit'], undefined, 'no rate-limit headers')
+})
+
 test('unknown routes get a 404 problem', async (t) => {
   const app = await build(t)
   const res = await app.inject('/nope')

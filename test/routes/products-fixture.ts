@@ -112,3 +112,9 @@ export async function walk (app: FastifyInstance, params: Record<string, string 
   }
   throw new Error(`walk of ${JSON.stringify(params)} did not end within ${maxPages} pages`)
 }
+
+/** Catalog statements the app has sent to MySQL so far (its `catalog_queries_total` counter). */
+export async function catalogQueries (app: FastifyInstance): Promise<number> {
+  const metric = await app.metricsRegistry.getSingleMetric('catalog_queries_total')?.get()
+  return metric?.values[0]?.value ?? 0
+}
