@@ -36,19 +36,35 @@ end
 return 0`
 }
 
-/** Tries once to take the lock; returns the owner value when taken, undefined when held by another. */
-export async function acquireLock (redis: Redis, key: string, ttlMs: number): Promise<string | undefined> {
-  const owner = randomBytes(16).toString('hex')
-  const reply = await redis.set(key, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
-  return reply === 'OK' ? owner : undefined
+/** The lock and the conditional drop, on one Redis client. */
+export interface TokenLock {
+  /** Tries once to take the lock; returns the owner value when taken, undefined when held by another. */
+  acquire (key: string, ttlMs: number): Promise<string | undefined>
+  /** Releases the lock if `owner` still holds it; true when it did. */
+  release (key: string, owner: string): Promise<boolean>
+  /** Drops the cached token at `key` if it is still `accessToken`; true when it did. */
+  dropIfCurrent (key: string, accessToken: string): Promise<boolean>
 }
 
-/** Releases the lock if `owner` still holds it; true when it did. */
-export async function releaseLock (redis: Redis, key: string, owner: string): Promise<boolean> {
-  return await defineScript<number>(redis, RELEASE_LOCK_SCRIPT)(key, owner) === 1
-}
-
-/** Drops the cached token at `key` if it is still `accessToken`; true when it did. */
-export async function dropTokenIfCurrent (redis: Redis, key: string, accessToken: string): Promise<boolean> {
-  return await defineScript<number>(redis, DROP_TOKEN_SCRIPT)(key, accessToken) === 1
+/**
+ * Defines the scripts on `redis` at once. Call it before the client runs commands for this
+ * purpose (at start-up): with auto-pipelining, a script defined while a pipeline is being
+ * gathered is missing from that pipeline, which then fails every command queued in it.
+ */
+export function tokenLock (redis: Redis): TokenLock {
+  const release = defineScript<number>(redis, RELEASE_LOCK_SCRIPT)
+  const drop = defineScript<number>(redis, DROP_TOKEN_SCRIPT)
+  return {
+    async acquire (key, ttlMs) {
+      const owner = randomBytes(16).toString('hex')
+      const reply = await redis.set(key, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
+      return reply === 'OK' ? owner : undefined
+    },
+    async release (key, owner) {
+      return await release(key, owner) === 1
+    },
+    async dropIfCurrent (key, accessToken) {
+      return await drop(key, accessToken) === 1
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { RedisHealth } from './redis-health.js'
-import { acquireLock, dropTokenIfCurrent, releaseLock } from './token-lock.js'
+import { tokenLock, type TokenLock } from './token-lock.js'
 import { TokenUnavailableError } from './token-provider.js'
 import { isUsable, parseStoredToken, type StoredToken } from './token-policy.js'
 
@@ -37,11 +37,14 @@ export type FetchToken = () => Promise<StoredToken>
 
 export class TokenStore {
   private readonly opts: TokenStoreOptions
+  private readonly lock: TokenLock
   /** This process's copy: served while Redis is unavailable. */
   private memory: StoredToken | undefined
 
+  /** Build it at start-up: the lock's scripts are defined on the client here. */
   constructor (opts: TokenStoreOptions) {
     this.opts = opts
+    this.lock = tokenLock(opts.redis)
   }
 
   /** A usable token: the shared one, else one fetched with `fetch` (once across instances). */
@@ -55,7 +58,7 @@ export class TokenStore {
     if (accessToken === undefined || this.memory?.accessToken === accessToken) this.memory = undefined
     try {
       if (accessToken === undefined) await this.run(async () => await redis.del(keys.token))
-      else await this.run(async () => await dropTokenIfCurrent(redis, keys.token, accessToken))
+      else await this.run(async () => await this.lock.dropIfCurrent(keys.token, accessToken))
     } catch {
       // Redis unavailable: nothing shared to drop; the memory copy is gone already.
     }
@@ -114,12 +117,12 @@ export class TokenStore {
    * and a waiter takes it; the wait is bounded by the lock's lifetime in any case.
    */
   private async underLock (fetch: FetchToken): Promise<FoundToken> {
-    const { redis, keys, lockTtlMs, pollMs, closing } = this.opts
+    const { keys, lockTtlMs, pollMs, closing } = this.opts
     const deadline = Date.now() + lockTtlMs + 4 * pollMs
     for (;;) {
       let owner: string | undefined
       try {
-        owner = await this.run(async () => await acquireLock(redis, keys.lock, lockTtlMs))
+        owner = await this.run(async () => await this.lock.acquire(keys.lock, lockTtlMs))
       } catch {
         return await this.withoutRedis(fetch)
       }
@@ -130,7 +133,7 @@ export class TokenStore {
           const shared = await this.readShared().catch(() => undefined)
           return shared !== undefined ? { token: shared, source: 'redis' } : await this.fetchAndKeep(fetch)
         } finally {
-          await this.run(async () => await releaseLock(redis, keys.lock, held)).catch(() => false)
+          await this.run(async () => await this.lock.release(keys.lock, held)).catch(() => false)
         }
       }
       if (Date.now() >= deadline) return await this.fetchAndKeep(fetch)

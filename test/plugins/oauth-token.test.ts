@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { build, flushPrefix, redisClient } from '../helper.js'
 import { fingerprint } from '../../src/lib/token-policy.js'
-import { acquireLock, releaseLock } from '../../src/lib/token-lock.js'
+import { tokenLock } from '../../src/lib/token-lock.js'
 import { tokenCacheKeys, type AccessToken } from '../../plugins/oauth-token.js'
 import {
   CLIENT_ID, CLIENT_SECRET, fakeProvider, fetchCount, issue, providerConfig, until
@@ -132,12 +132,13 @@ test('the wait for another instance is bounded even when its lock never expires'
 test('a lock is released only by its owner', async (t) => {
   await flushPrefix()
   const redis = redisClient(t)
-  const owner = await acquireLock(redis, 'oauth:v1:lock:test', 5000)
+  const lock = tokenLock(redis)
+  const owner = await lock.acquire('oauth:v1:lock:test', 5000)
   t.type(owner, 'string')
-  t.equal(await acquireLock(redis, 'oauth:v1:lock:test', 5000), undefined, 'a second taker is refused')
-  t.equal(await releaseLock(redis, 'oauth:v1:lock:test', 'someone-else'), false)
+  t.equal(await lock.acquire('oauth:v1:lock:test', 5000), undefined, 'a second taker is refused')
+  t.equal(await lock.release('oauth:v1:lock:test', 'someone-else'), false)
   t.equal(await redis.exists('oauth:v1:lock:test'), 1, 'a stranger cannot release it')
-  t.equal(await releaseLock(redis, 'oauth:v1:lock:test', owner as string), true)
+  t.equal(await lock.release('oauth:v1:lock:test', owner as string), true)
   t.equal(await redis.exists('oauth:v1:lock:test'), 0, 'the owner can')
 })
 
