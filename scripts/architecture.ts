@@ -6,7 +6,7 @@
 // build it (connected to MySQL, migrated, and Redis; never listening) to learn which of them `buildApp`
 // registers, in what order, and which decorators each one adds, third-party plugins it wraps
 // included (`redis` comes from @fastify/redis inside plugins/redis.ts). Route modules are read
-// for the `fastify.<decorator>` they use. test/docs/architecture.test.ts fails when the
+// for the decorators they use (`fastify.catalog`, `reply.sendPage`). test/docs/architecture.test.ts fails when the
 // committed document differs from what this produces.
 import { createRequire } from 'node:module'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
@@ -108,14 +108,23 @@ export async function observeApp (config: Config, ours: Set<string>): Promise<Ob
   }
 }
 
-/** Which plugin's instance decorators each route module uses (`fastify.<decorator>`). */
+/** `kind:name` of a decorator, the key route modules are matched by. */
+const decoratorKey = (d: Decorator): string => `${d.kind}:${d.name}`
+
+/** What route modules call a decorator through: the names STYLE.md gives them. */
+const RECEIVERS: Record<string, Decorator['kind']> = { fastify: 'instance', request: 'request', reply: 'reply' }
+
+/**
+ * Which plugins each route module relies on: those whose decorators it uses (`fastify.<name>`,
+ * `request.<name>`, `reply.<name>`).
+ */
 export async function routeUses (owners: Map<string, string>): Promise<Array<{ file: string, plugins: string[] }>> {
   const routes: Array<{ file: string, plugins: string[] }> = []
   for (const file of await tsFiles(path.join(root, 'routes'))) {
     const text = await readFile(file, 'utf8')
     const used = new Set<string>()
-    for (const [, name] of text.matchAll(/\bfastify\.(\w+)/g)) {
-      const owner = owners.get(name)
+    for (const [, receiver, name] of text.matchAll(/\b(fastify|request|reply)\.(\w+)/g)) {
+      const owner = owners.get(decoratorKey({ kind: RECEIVERS[receiver], name }))
       if (owner !== undefined) used.add(owner)
     }
     routes.push({ file: relative(file), plugins: [...used].sort() })
@@ -168,7 +177,7 @@ export async function generatedSection (config: Config): Promise<string> {
   const observed = await observeApp(config, new Set(plugins.map((p) => p.name)))
   const owners = new Map<string, string>()
   for (const [plugin, list] of observed.decorators) {
-    for (const d of list) if (d.kind === 'instance') owners.set(d.name, plugin)
+    for (const d of list) owners.set(decoratorKey(d), plugin)
   }
   return renderGenerated(plugins, observed, await routeUses(owners))
 }
