@@ -23,7 +23,10 @@ export default [
       // A TypeBox schema and its Static type share one name on purpose
       // (`const Product = Type.Object(...)`, `type Product = Static<typeof Product>`), which this
       // rule reports; the compiler already refuses every real redeclaration.
-      '@typescript-eslint/no-redeclare': 'off'
+      '@typescript-eslint/no-redeclare': 'off',
+      // `void promise` marks a promise left to run on purpose (its errors handled where it is
+      // made): the TypeScript idiom for a deliberate fire-and-forget. As an operand it stays refused.
+      'no-void': ['error', { allowAsStatement: true }]
     }
   }
 ]

@@ -25,7 +25,7 @@ import { haveWrk, runLoad, RANDOM_PAGE_LUA, randomIdLua, type LoadResult } from 
 import { runSearchBench } from './search.js'
 import {
   ROOT, RESULTS_DIR, argValue, formatCount, markdownTable, round, rssSampler, runCannon, startService,
-  svgLineChart, writeResult, type CannonOptions, type CannonSummary, type Series
+  svgLineChart, writeResult, type Series
 } from './support.js'
 
 const args = process.argv.slice(2)
@@ -217,7 +217,10 @@ async function main (): Promise<void> {
       } else {
         const random = opts.lua === RANDOM_PAGE_LUA ? randomListPath : opts.lua !== undefined ? () => `/api/products/${1 + Math.floor(Math.random() * maxId)}` : undefined
         r = await runCannon({
-          title, url: base + path, duration: seconds, ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
+          title,
+          url: base + path,
+          duration: seconds,
+          ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
           ...(random !== undefined ? { requests: [{ setupRequest: (req) => ({ ...req, path: random() }) }] } : {})
         })
       }

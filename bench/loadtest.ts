@@ -190,7 +190,7 @@ async function runScenario (scenario: Scenario, settings: Settings, index: numbe
       timeout: 10,
       ...options,
       requests
-    }, (err, done) => { if (err !== null && err !== undefined) reject(err as Error); else resolve(done) })
+    }, (err, done) => { if (err !== null && err !== undefined) reject(err instanceof Error ? err : new Error(String(err))); else resolve(done) })
     instance.on('response', bar.response)
     instance.on('tick', bar.tick)
   })

@@ -145,7 +145,7 @@ export function svgLineChart (series: Series[], opts: { title: string, xLabel: s
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
+    '<rect width="100%" height="100%" fill="white"/>',
     `<text x="${width / 2 - m.right / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`
   ]
   for (let i = 0; i <= 5; i++) {

@@ -78,7 +78,8 @@ export function securityHeaders (options: HelmetOptions = SECURITY_OPTIONS): Rec
     removeHeader (name: string) { delete headers[name.toLowerCase()] }
   }
   helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
-    if (err !== undefined && err !== null) throw err as Error
+    if (err instanceof Error) throw err
+    if (err !== undefined && err !== null) throw new Error(String(err))
   })
   return headers
 }

@@ -115,16 +115,16 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions) {
   })
 
   const counters = new Set<LeasedWindowCounter>()
-  new Gauge({
+  fastify.metricsRegistry.registerMetric(new Gauge({
     name: 'rate_limit_tracked_clients',
     help: 'Client windows held in memory by the rate limiter (leased counting)',
-    registers: [fastify.metricsRegistry],
+    registers: [],
     collect () {
       let n = 0
       for (const c of counters) n += c.size
       this.set(n)
     }
-  })
+  }))
 
   let lastWarning = Number.NEGATIVE_INFINITY
   let suppressed = 0

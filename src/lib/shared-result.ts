@@ -16,4 +16,3 @@ export function sharedResult<T> (render: () => Promise<T>, reuseMs: number, now:
     return await current
   }
 }
-

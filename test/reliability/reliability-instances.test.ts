@@ -58,7 +58,9 @@ test('three service processes on one MySQL and one Redis', async (t) => {
 
   await t.test('exactly-once webhooks: the same events delivered to all three at once', async (t) => {
     const events: OrderEvent[] = Array.from({ length: 20 }, (_, n) => ({
-      event_id: `evt-multi-${n}`, order_id: `ord-multi-${n % 5}`, status: `status-${n}`,
+      event_id: `evt-multi-${n}`,
+      order_id: `ord-multi-${n % 5}`,
+      status: `status-${n}`,
       occurred_at: new Date(Date.UTC(2025, 2, 1) + n * 1000).toISOString()
     }))
     const deliveries = await Promise.all(events.flatMap((event) =>

@@ -91,7 +91,7 @@ for (const mode of ['refuse', 'blackhole'] as Array<Exclude<ProxyMode, 'open'>>)
     t.ok(during.ms < FAIL_FAST_MS, `within ${during.ms} ms`)
     const [[stored]] = await conn.query<Array<import('mysql2').RowDataPacket>>(
       'SELECT (SELECT COUNT(*) FROM webhook_events WHERE event_id = ?) AS events, (SELECT COUNT(*) FROM orders WHERE order_id = ?) AS orders',
-      [lost.event_id, lost.order_id])
+    [lost.event_id, lost.order_id])
     t.same({ events: Number(stored.events), orders: Number(stored.orders) }, { events: 0, orders: 0 }, 'nothing of it was stored')
 
     // Let the webhooks run into the outage a while longer, then restore.

@@ -52,7 +52,9 @@ test('SIGTERM under load: in-flight requests finish, new ones are refused cleanl
   const sent = new Map<string, OrderEvent>()
   const webhooks = startLoad(t, 4, async (n) => {
     const event: OrderEvent = {
-      event_id: `evt-shutdown-${n}`, order_id: `ord-shutdown-${n % 6}`, status: `status-${n}`,
+      event_id: `evt-shutdown-${n}`,
+      order_id: `ord-shutdown-${n % 6}`,
+      status: `status-${n}`,
       occurred_at: new Date(Date.UTC(2025, 5, 1) + n * 1000).toISOString()
     }
     sent.set(event.event_id, event)

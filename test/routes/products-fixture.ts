@@ -85,7 +85,11 @@ export async function expectedRows (conn: mysql.Connection, filters: Filters, so
      ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
      ORDER BY ${column === 'id' ? `id ${dir}` : `${column} ${dir}, id ${dir}`}`, params)
   return rows.map((r) => ({
-    id: Number(r.id), name: r.name, category: r.category, price: Number(r.price), stock: Number(r.stock),
+    id: Number(r.id),
+    name: r.name,
+    category: r.category,
+    price: Number(r.price),
+    stock: Number(r.stock),
     createdAt: (r.created_at as Date).toISOString()
   }))
 }

@@ -120,7 +120,11 @@ test('GET /api/products/:id returns the product with an ETag, 304 on a match', a
   t.equal(res.statusCode, 200)
   const [[row]] = await conn.query<Array<import('mysql2/promise').RowDataPacket>>('SELECT * FROM products WHERE id = 17')
   t.same(res.json(), {
-    id: 17, name: row.name, category: row.category, price: Number(row.price), stock: row.stock,
+    id: 17,
+    name: row.name,
+    category: row.category,
+    price: Number(row.price),
+    stock: row.stock,
     createdAt: (row.created_at as Date).toISOString()
   })
   t.match(res.headers.etag, /^"[A-Za-z0-9_-]{22}"$/)

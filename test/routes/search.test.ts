@@ -1,7 +1,6 @@
 import { test } from 'tap'
 import fc from 'fast-check'
 import type mysql from 'mysql2/promise'
-import type { FastifyInstance } from 'fastify'
 import { ALL_SORTS, type Sort } from '../../src/schemas/product.js'
 import { STOP_WORDS } from '../../src/lib/search-words.js'
 import { MAX_EXPANSIONS } from '../../src/lib/search-sql.js'
@@ -52,7 +51,7 @@ async function oracle (conn: mysql.Connection, q: string, filters: Filters, sort
   const where: string[] = []
   const params: Array<string | number> = []
   for (const t of oracleTerms(q)) {
-    where.push(`name REGEXP ?`)
+    where.push('name REGEXP ?')
     params.push(t.prefix ? `(^|[^[:alnum:]])${t.word}` : `(^|[^[:alnum:]])${t.word}([^[:alnum:]]|$)`)
   }
   if (filters.category !== undefined) { where.push('category = ?'); params.push(filters.category) }

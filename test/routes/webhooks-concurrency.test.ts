@@ -90,7 +90,9 @@ test('while MySQL is unreachable the webhook is a 503 problem with retry-after',
   const app = await build(t, { MYSQL_URL: 'mysql://root@127.0.0.1:1/nowhere', MYSQL_QUERY_TIMEOUT_MS: 500 })
   const started = Date.now()
   const res = await app.inject({
-    method: 'POST', url: '/webhook/order-update', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    url: '/webhook/order-update',
+    headers: { 'content-type': 'application/json' },
     payload: JSON.stringify({ event_id: unique('evt'), order_id: unique('ord'), status: 'paid' })
   })
   t.equal(res.statusCode, 503)

@@ -110,6 +110,7 @@ export function startLoad (t: Teardown, concurrency: number, next: (n: number) =
   let stopped = false
   let n = 0
   const workers = Array.from({ length: concurrency }, async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- `stopped` is set by stop(), between awaits
     while (!stopped && n < maxCalls) {
       const outcome = await next(n++)
       outcomes.push(outcome)

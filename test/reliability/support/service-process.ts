@@ -1,10 +1,9 @@
 // Real service processes (the reliability suite's shared pieces: see ../support.ts).
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ROOT, type Teardown, freePort, waitFor, within } from './wait.js'
-import { type Load, call } from './http.js'
+import { call } from './http.js'
 
 export interface ServiceProcess {
   url: string

@@ -29,8 +29,6 @@ export async function sendWebhook (baseUrl: string, event: OrderEvent, { timeout
   })
 }
 
-
-
 export interface WebhookTables {
   /** event_id → how many rows carry it. */
   events: Map<string, number>
