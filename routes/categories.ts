@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
 import { Problem } from '../src/schemas/problem.js'
 import { CategoryCounts, CategoryQuery } from '../src/schemas/category.js'
-import { CACHE_HEADERS, X_CACHE_HEADER, documented } from '../src/schemas/openapi.js'
-
-const NotModified = Type.Null({ description: 'Not Modified: the representation matches If-None-Match; no body' })
+import { CACHE_HEADERS, NotModified, X_CACHE_HEADER, documented } from '../src/schemas/openapi.js'
 
 const categories: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/api/categories', {

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { PriceParam } from './product.js'
 
 export const CategoryCount = Type.Object({
   category: Type.String({ examples: ['fruits'] }),
@@ -17,12 +18,6 @@ export const CategoryCounts = Type.Object({
 })
 
 export type CategoryCounts = Static<typeof CategoryCounts>
-
-const PriceParam = (description: string) => Type.String({
-  maxLength: 32,
-  description: `${description}; a plain non-negative decimal number (digits with an optional fraction, e.g. 12.50)`,
-  examples: ['10', '249.99']
-})
 
 export const CategoryQuery = Type.Object({
   q: Type.Optional(Type.String({

@@ -1,3 +1,5 @@
+import Type from 'typebox'
+
 /**
  * What the OpenAPI document says about a response beyond its body: a description and the
  * headers it carries. Route modules wrap a response schema in `documented(...)`; the body
@@ -6,6 +8,9 @@
 
 /** A response header as @fastify/swagger documents it. */
 export interface HeaderDoc { type: 'string' | 'integer', description: string }
+
+/** The body of a 304: none (the representation matches If-None-Match). */
+export const NotModified = Type.Null({ description: 'Not Modified: the representation matches If-None-Match; no body' })
 
 export function documented<T extends object> (schema: T, description: string, headers?: Record<string, HeaderDoc>): T {
   return { ...schema, description, ...(headers !== undefined ? { headers } : {}) }

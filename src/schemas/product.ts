@@ -40,7 +40,7 @@ export type ProductPage = Static<typeof ProductPage>
  * message in src/lib/keyset.ts): `12`, `12.5`, `.5`, `12.` are numbers; `1e3`, `0x10`, `+1`,
  * `Infinity`, ` 5` are not.
  */
-const PriceParam = (description: string) => Type.String({
+export const PriceParam = (description: string) => Type.String({
   maxLength: 32,
   description: `${description}; a plain non-negative decimal number (digits with an optional fraction, e.g. 12.50)`,
   examples: ['10', '249.99']
