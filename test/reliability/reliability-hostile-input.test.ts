@@ -288,24 +288,16 @@ test('no SQL text is built from values: every interpolation into SQL has been re
       'COLUMNS.map((c) => `p.${c}`).join(\', \')',
       'hint', 'filter', "order('')", "order('p.')", "COLUMNS.join(', ')"
     ],
-    // the seeder's own table names (module constants) and index clauses read back from
-    // SHOW CREATE TABLE of its own table
-    'seed/seeder.ts': [
-      'SHADOW', 'RETIRED', 'TABLE', 'COLUMNS',
+    // the seeder's own table names (module constants) and identifiers, each escaped
+    'seed/seeder.ts': ['PRODUCTS', 'SEARCH_TABLES.words'],
+    'seed/connection.ts': ["ifExists ? 'IF EXISTS ' : ''", "tables.map((t) => mysql.escapeId(t)).join(', ')"],
+    'seed/insert-rows.ts': ["PRODUCT_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')"],
+    'seed/search-index.ts': ["WORD_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')"],
+    // index names (escaped) and index clauses read back from SHOW CREATE TABLE of the seeder's own table
+    'seed/table-swap.ts': [
       "indexes.map((i) => `DROP INDEX ${mysql.escapeId(i.name)}`).join(', ')",
-      "indexes.map((i) => `ADD ${i.clause}`).join(', ')",
-      // the search tables' names (module constants)
-      'SEARCH_TABLES.words', 'SEARCH_SHADOW.words', 'copy', 'live',
-      "searchTableList(SEARCH_RETIRED).join(', ')", "searchTableList(SEARCH_SHADOW).join(', ')",
-      "[SHADOW, RETIRED, ...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')",
-      "[RETIRED, ...searchTableList(SEARCH_RETIRED)].join(', ')",
-      "[SHADOW, ...searchTableList(SEARCH_SHADOW)].join(', ')",
-      "[...searchTableList(SEARCH_SHADOW), ...searchTableList(SEARCH_RETIRED)].join(', ')"
+      "indexes.map((i) => `ADD ${i.clause}`).join(', ')"
     ],
-    // the order read's timestamp columns, formatted to the microsecond (column names, constants)
-    'plugins/webhook-idempotency.ts': ["MICRO_TEXT('updated_at')", "MICRO_TEXT('occurred_at')", "MICRO_TEXT('received_at')"],
-    // the word table's fixed column list
-    'seed/search-index.ts': ['WORD_COLUMNS'],
     // the search statements: term indexes and limits (numbers), `?` placeholder lists, index and
     // column names from the SORT_INDEX map, WHERE fragments with `?` placeholders, fixed keywords
     'src/lib/search-sql.ts': [
