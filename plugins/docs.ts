@@ -1,3 +1,6 @@
+// Longer than most plugins: it holds what the OpenAPI document says beyond the route schemas
+// (shared responses, headers, tags, the UI's own security policy) as data, next to the code
+// that applies it.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,3 +1,6 @@
+// Longer than most plugins: the deadline around every database call, the mapping of driver
+// errors to 503s and the lazy pool used when MySQL is down at start are the one contract every
+// caller relies on (plugins/catalog.ts, orders, webhooks, readiness).
 import fp from 'fastify-plugin'
 import fastifyMysql, { type MySQLPromisePool } from '@fastify/mysql'
 import mysql from 'mysql2/promise'

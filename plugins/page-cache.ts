@@ -1,3 +1,6 @@
+// Longer than most plugins on purpose: the two tiers, the catalog version they are filed under,
+// the single flight and the write-back of variants are one consistency story (which page may be
+// served when), and splitting them would spread that reasoning over several files.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'

@@ -1,3 +1,6 @@
+// Longer than most plugins: its two Lua scripts and the two store adapters @fastify/rate-limit
+// needs (per-request and leased counting, chosen by RATE_LIMIT_COUNTING) sit beside the
+// registration that uses them; the counting itself is src/lib/rate-limit-lease.ts.
 import fp from 'fastify-plugin'
 import fastifyRateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit'
 import createError from '@fastify/error'

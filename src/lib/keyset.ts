@@ -1,3 +1,6 @@
+// One file on purpose: the normalisation of a list query, the cursor it binds and the statement
+// that answers it change together (a new filter or sort touches all three), and the index plan
+// of every shape is documented where it is chosen.
 import createError from '@fastify/error'
 import type { ProductListQuery, Sort } from '../schemas/product.js'
 import { filterDigest, readCursor, sortColumn, type CatalogFilters, type CursorPosition, type SortColumn } from './cursor.js'

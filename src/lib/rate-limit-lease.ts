@@ -1,3 +1,5 @@
+// One file on purpose: the lease arithmetic, the per-client windows and their bounded memory are
+// one accuracy argument (the over-admission bound), easier to check when read in one place.
 /**
  * Leased quota for a fixed-window rate limit shared through one counter per client and window
  * (kept in Redis by the caller's `lease` function).

@@ -1,3 +1,5 @@
+// One file on purpose: every search statement (vocabulary, page, facet counts) shares the same
+// term expansion and index choices, and docs/EXPLAIN.md follows it shape by shape.
 import type { Sort } from '../schemas/product.js'
 import type { CatalogFilters, CursorPosition } from './cursor.js'
 import type { SearchTerm } from './search-words.js'
