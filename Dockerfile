@@ -36,6 +36,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # otherwise.
 # A 4 MiB young generation (short scavenges) and a 160 MiB old generation: V8 otherwise sizes the
 # old generation from the host's memory and lets the heap grow far past the live set (the page
-# cache's memory tier is bounded at 32 MiB); peak RSS under the benchmark's load stays near 125 MB
+# cache's memory tier is bounded at 32 MiB); peak RSS under the benchmark's load stays at 125-165 MB
 # instead of 215-350 MB (docs/performance.md). The same flags as `npm start`.
 CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=160", "--import", "./dist/src/telemetry.js", "dist/src/server.js"]
