@@ -15,6 +15,12 @@ export const ConfigSchema = Type.Object({
   MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
   MYSQL_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2000 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  /**
+   * Comma-separated `host:port` seed nodes of a Redis Cluster (a few are enough: the client
+   * discovers the others). When set the service runs on the cluster and REDIS_URL is not used.
+   * The list is checked by `parseClusterNodes` below, which names the entry at fault.
+   */
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
   CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   SUPPLIER_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   OAUTH_TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -76,6 +82,7 @@ export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {
   } catch (err) {
     throw new ConfigError(describeAjvError(err))
   }
+  if (config.REDIS_CLUSTER_NODES !== undefined) parseClusterNodes(config.REDIS_CLUSTER_NODES)
   if (config.SUPPLIER_BASE_URL !== undefined &&
       (config.OAUTH_CLIENT_ID === undefined || config.OAUTH_CLIENT_SECRET === undefined)) {
     throw new ConfigError('OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are required when SUPPLIER_BASE_URL is set')
@@ -88,6 +95,31 @@ export function loadConfig (env: EnvSource = process.env, { dotenv = false } = {
     throw new ConfigError('SUPPLIER_BASE_URL is required when NODE_ENV=production (or SANDBOX_SUPPLIER=true to serve the built-in sandbox supplier)')
   }
   return config
+}
+
+/** One seed node of a Redis Cluster. */
+export interface ClusterNode {
+  host: string
+  port: number
+}
+
+// A host name, an IPv4 address or a bracketed IPv6 address, then a port.
+const CLUSTER_NODE = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)):(\d{1,5})$/
+
+/**
+ * REDIS_CLUSTER_NODES as seed nodes: `host:port` entries separated by commas (spaces around
+ * them allowed; `[::1]:7000` for IPv6). Throws ConfigError naming the first bad entry.
+ */
+export function parseClusterNodes (text: string): ClusterNode[] {
+  const entries = text.split(',').map((entry) => entry.trim())
+  return entries.map((entry) => {
+    const match = CLUSTER_NODE.exec(entry)
+    const port = match === null ? Number.NaN : Number(match[3])
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError(`invalid configuration: REDIS_CLUSTER_NODES must be comma-separated host:port seed nodes (bad entry ${JSON.stringify(entry)})`)
+    }
+    return { host: match[1] ?? match[2], port }
+  })
 }
 
 /**

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { loadConfig, ConfigError } from '../../src/config.js'
+import { loadConfig, ConfigError, parseClusterNodes } from '../../src/config.js'
 
 const root = path.resolve(import.meta.dirname, '..', '..')
 
@@ -101,4 +101,19 @@ test('a production start with no SUPPLIER_BASE_URL exits 1 with a line naming it
   })
   t.equal(res.status, 1)
   t.match(res.stderr.trim(), /^SUPPLIER_BASE_URL is required when NODE_ENV=production/)
+})
+
+test('REDIS_CLUSTER_NODES: seed nodes parsed; a malformed list is refused with a line naming the entry', async (t) => {
+  const c = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.internal:7001,[::1]:7002' })
+  t.same(parseClusterNodes(c.REDIS_CLUSTER_NODES ?? ''), [
+    { host: '10.0.0.1', port: 7000 },
+    { host: 'redis-b.internal', port: 7001 },
+    { host: '::1', port: 7002 }
+  ])
+  t.equal(loadConfig({}).REDIS_CLUSTER_NODES, undefined, 'unset by default (REDIS_URL is used)')
+  t.equal(loadConfig({ REDIS_CLUSTER_NODES: '' }).REDIS_CLUSTER_NODES, undefined, 'empty counts as unset')
+  for (const bad of ['10.0.0.1', '10.0.0.1:7000,', 'redis://10.0.0.1:7000', 'a:0', 'a:70000', 'a b:7000', ':7000']) {
+    t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: bad }),
+      /^invalid configuration: REDIS_CLUSTER_NODES must be comma-separated host:port seed nodes \(bad entry "[^"\n]*"\)$/, bad)
+  }
 })
