@@ -4,6 +4,7 @@ import { Health, Ready } from '../src/schemas/health.js'
 import { documented } from '../src/schemas/openapi.js'
 import { DatabaseUnavailableError, withProblem } from '../src/lib/errors.js'
 import { sharedResult } from '../src/lib/shared-result.js'
+import { pingRedis } from '../src/lib/redis-health.js'
 
 /** How long one readiness probe's answer is shared by every /ready request (ms). */
 export const READY_REUSE_MS = 1000
@@ -14,8 +15,9 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   const probe = sharedResult(async () => await Promise.all([
     fastify.db.ping().then(() => true, () => false),
     // Through the shared health state: while Redis is being skipped it is reported down at
-    // once, instead of every probe waiting for a command timeout.
-    fastify.redisHealth.run(async () => await fastify.redis.ping()).then(() => true, () => false)
+    // once, instead of every probe waiting for a command timeout. On a Redis Cluster "up" means
+    // the cluster serves every slot (src/lib/redis-health.ts).
+    fastify.redisHealth.run(async () => { await pingRedis(fastify.redis) }).then(() => true, () => false)
   ]), READY_REUSE_MS)
 
   fastify.get('/health', {

@@ -112,3 +112,26 @@ async function within<T> (pending: Promise<T>, ms: number): Promise<T> {
     if (immediate !== undefined) clearImmediate(immediate)
   }
 }
+
+/** The commands the readiness probe needs, on a single server or a Redis Cluster. */
+export interface PingableRedis {
+  ping: () => Promise<string>
+  /** Set (true) on an ioredis Cluster. */
+  isCluster?: boolean
+  cluster?: (subcommand: 'INFO') => Promise<unknown>
+}
+
+/**
+ * Resolves when Redis serves commands: PING on a single server. On a Redis Cluster a PING goes to
+ * one node, which says nothing about the others, so the probe asks one node for CLUSTER INFO
+ * instead: `cluster_state:ok` means every slot is served by a reachable master (it turns to
+ * `fail` while a master is lost and before its replica is promoted).
+ */
+export async function pingRedis (client: PingableRedis): Promise<void> {
+  if (client.isCluster === true && client.cluster !== undefined) {
+    const info = String(await client.cluster('INFO'))
+    if (!/^cluster_state:ok\r?$/m.test(info)) throw new Error('Redis Cluster state is not ok')
+    return
+  }
+  await client.ping()
+}
