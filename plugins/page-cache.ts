@@ -51,7 +51,13 @@ export interface PageCache {
   get: (query: string, load: () => Promise<string>, alias?: string) => Promise<PageLookup>
 }
 
-/** Bump when the stored value's layout changes. */
+/**
+ * Bump when the stored value's layout changes. Key layout (also on a Redis Cluster): every
+ * command here touches one key, a page (`products:v2:<version>:<digest>`, spread over the slots)
+ * or the catalog version (`catalog:version`, one slot); nothing is multi-key, so no hash tag is
+ * needed. The version key is the hot one: every instance reads it every 250 ms, and while its
+ * slot has no master (a failover) pages are answered from MySQL (BYPASS), never stale.
+ */
 export const PAGE_KEY_PREFIX = 'products:v2:'
 
 interface MemoryEntry {

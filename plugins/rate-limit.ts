@@ -37,7 +37,14 @@ export function rateLimitOptions (config: Config): RateLimitOptions {
 
 export const RateLimitedError = createError('FL_RATE_LIMITED', 'Rate limit of %d requests per %s exceeded; retry in %s', 429)
 
-/** Redis keys: `rate-limit:v1:<client>` for the global budget, `…:<METHOD><url>:<client>` per route. */
+/**
+ * Redis keys: `rate-limit:v1:<client>` for the global budget, `…:<METHOD><url>:<client>` per route.
+ * Each counter is one key and both scripts touch only KEYS[1], so on a Redis Cluster every
+ * counter lives whole in one slot (a client's counters may sit on different nodes; nothing
+ * reads two at once). The count is exact while that slot's master lives; a failover can lose
+ * the increments the old master had not yet sent to its replica (replication is asynchronous),
+ * which can only admit more in that window, like the fail-open of an outage.
+ */
 const KEY_PREFIX = 'rate-limit:v1:'
 
 /**

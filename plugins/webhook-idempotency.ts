@@ -53,7 +53,12 @@ export const WebhookEventConflictError = createError(
   'FL_WEBHOOK_EVENT_CONFLICT', 'Event %s was already received with a different body', 409
 )
 
-/** Redis keys of the duplicate fast path: event id → hex digest of its body. */
+/**
+ * Redis keys of the duplicate fast path: event id → hex digest of its body. One key per event,
+ * single-key GET and SET only (fine on a Redis Cluster whatever slot an id hashes to, braces in
+ * an event id included); MySQL, not Redis, decides exactly-once, so a lost key (an evicted entry,
+ * a failover) only sends a repeat to the database.
+ */
 const FAST_PATH_KEY = 'webhooks:v1:event:'
 /** Statement size bound: well under max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024

@@ -1,6 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
 
-/** A Lua script that touches exactly the keys it is given (so it also runs on a Redis Cluster). */
+/**
+ * A Lua script that touches exactly the keys it is given (so it also runs on a Redis Cluster):
+ * every key it reads or writes must be among its KEYS, never built inside the script, and a
+ * script with several keys must give them one hash tag (`{area}:…`) so they share a slot. The
+ * service's scripts (rate-limit counters, token lock release and drop) each take one key.
+ */
 export interface ScriptSpec {
   /** The client command it becomes (unique per script in the service). */
   name: string

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { defineScript, type ScriptSpec } from './redis-script.js'
 
 /**
  * A short Redis lock so that several service instances sharing one Redis fetch a token once
  * between them. The owner value is random, and only the owner can release the lock (compare and
  * delete in one Lua script), so a holder whose lock expired cannot release a successor's lock.
+ *
+ * Key layout (Redis Cluster): each script and command touches one key, passed in KEYS, so the
+ * lock key and the token key may live in different slots. Nothing reads or writes both at once;
+ * if that ever changes, give them one hash tag (`oauth:v1:{<id>}:token`, `…:lock`).
  */
 
 /** Deletes KEYS[1] only while it still holds ARGV[1] (the owner's value). */
@@ -51,7 +55,7 @@ export interface TokenLock {
  * purpose (at start-up): with auto-pipelining, a script defined while a pipeline is being
  * gathered is missing from that pipeline, which then fails every command queued in it.
  */
-export function tokenLock (redis: Redis): TokenLock {
+export function tokenLock (redis: Redis | Cluster): TokenLock {
   const release = defineScript<number>(redis, RELEASE_LOCK_SCRIPT)
   const drop = defineScript<number>(redis, DROP_TOKEN_SCRIPT)
   return {

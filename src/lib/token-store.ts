@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { RedisHealth } from './redis-health.js'
 import { tokenLock, type TokenLock } from './token-lock.js'
 import { TokenUnavailableError } from './token-provider.js'
@@ -20,7 +20,8 @@ export interface FoundToken {
 }
 
 export interface TokenStoreOptions {
-  redis: Redis
+  /** One server or a Redis Cluster: every command here touches a single key. */
+  redis: Redis | Cluster
   /** The process's shared Redis health state: every call goes through it. */
   health: RedisHealth
   keys: { token: string, lock: string }
