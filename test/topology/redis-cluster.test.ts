@@ -4,9 +4,9 @@
 // catalog version, and ride out the loss of the master that owns the catalog version's slot.
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { build, sql, TEST_REDIS_PREFIX } from '../helper.js'
+import { build, MYSQL_BASE, sql, TEST_DB, TEST_REDIS_PREFIX } from '../helper.js'
 import {
-  CATEGORIES, call, freePort, jsonBody, seedProducts, sendWebhook, startFakeSupplier, startLoad, supplierEnv, tally,
+  CATEGORIES, call, freePort, jsonBody, seedProducts, sendWebhook, spawnService, startFakeSupplier, startLoad, supplierEnv, tally,
   waitFor, webhookTables, WEBHOOK_SECRET, type Outcome
 } from '../reliability/support.js'
 import { parseClusterNodes } from '../../src/config.js'
@@ -33,9 +33,22 @@ async function instances (t: Test, n: number, env: Record<string, string | numbe
   return urls
 }
 
-t.test('the instances run on the cluster: /ready says redis up', async (t) => {
-  const [url] = await instances(t, 1, { REDIS_KEY_PREFIX: prefixFor('ready') })
-  t.match(jsonBody(await call(`${url}/ready`)), { status: 'ready', mysql: 'up', redis: 'up' })
+t.test('a service process started with REDIS_CLUSTER_NODES (REDIS_URL unused) shares pages with an in-process instance', async (t) => {
+  const keyPrefix = prefixFor('ready')
+  const spawned = await spawnService(t, {
+    MYSQL_URL: `${MYSQL_BASE}/${TEST_DB}`,
+    REDIS_CLUSTER_NODES: cluster.seedNodes,
+    // Nothing listens there: the service must not use it.
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    REDIS_KEY_PREFIX: keyPrefix
+  })
+  t.match(jsonBody(await call(`${spawned.url}/ready`, { timeoutMs: 10_000 })), { status: 'ready', mysql: 'up', redis: 'up' })
+  const [url] = await instances(t, 1, { REDIS_KEY_PREFIX: keyPrefix })
+  const page = '/api/products?limit=7&sort=-price'
+  t.equal((await call(`${spawned.url}${page}`, { timeoutMs: 10_000 })).headers.get('x-cache'), 'MISS')
+  const shared = await call(`${url}${page}`)
+  t.equal(shared.headers.get('x-cache'), 'HIT', 'the page the spawned service stored is found by the other instance')
+  t.equal(shared.headers.get('x-cache-tier'), 'redis')
 })
 
 t.test('with no cluster node reachable the service starts and answers from MySQL; the seeder bump fails at once', async (t) => {
