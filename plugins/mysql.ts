@@ -1,6 +1,7 @@
 // Longer than most plugins: the deadline around every database call, the mapping of driver
-// errors to 503s and the lazy pool used when MySQL is down at start are the one contract every
-// caller relies on (plugins/catalog.ts, orders, webhooks, readiness).
+// errors to 503s, the lazy pool used when MySQL is down at start and the read replica's
+// fallback to the primary are the one contract every caller relies on (plugins/catalog.ts,
+// orders, webhooks, readiness).
 import fp from 'fastify-plugin'
 import fastifyMysql, { type MySQLPromisePool } from '@fastify/mysql'
 import mysql from 'mysql2/promise'
@@ -14,7 +15,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Primary pool (writes, transactions). */
     mysql: MySQLPromisePool
-    /** Read pool: the MYSQL_READ_URL replica when set, else the primary. */
+    /** Raw read pool: the MYSQL_READ_URL replica when set, else the primary (use `db.query(…, { read: true })`). */
     mysqlRead: MySQLPromisePool
     /** Deadline-bounded access to the pools; what routes and plugins should use. */
     db: Db
@@ -23,6 +24,8 @@ declare module 'fastify' {
 
 export interface MysqlPluginOptions extends MysqlSettings {
   readUrl?: string
+  /** How often a replica taken for down is probed (`SELECT 1`); default 1000 ms. */
+  replicaProbeMs?: number
 }
 
 export function mysqlOptions (config: Config): MysqlPluginOptions {
@@ -48,9 +51,34 @@ interface CorePool {
 }
 export type Params = Array<string | number | bigint | Date | null | Buffer>
 
+/** Told whether a read was sent to the replica: `replica` becomes true when one was. */
+export interface ReadRoute { replica: boolean }
+
+export interface QueryOptions {
+  /** A read the replica may answer (MYSQL_READ_URL); the primary when there is none, or it is down. */
+  read?: boolean
+  /** Marked when the statement is sent to the replica. */
+  route?: ReadRoute
+}
+
+/** The read replica as the catalog sees it (present only when MYSQL_READ_URL names one). */
+export interface ReadReplica {
+  /** Whether reads go to the replica now: false from a failed replica call until a probe answers. */
+  inUse: () => boolean
+  /** One statement on the replica itself, never the primary, within the deadline. */
+  query: <T extends Row[] = Row[]>(sql: string, params?: Params) => Promise<T>
+}
+
 export interface Db {
-  /** One prepared statement, answered within the deadline or failed with a 503 error. */
-  query: <T extends Row[] | ResultSetHeader = Row[]>(sql: string, params?: Params, opts?: { read?: boolean }) => Promise<T>
+  /**
+   * One prepared statement, answered within the deadline or failed with a 503 error. A `read`
+   * goes to the replica while it is in use; when the replica cannot be reached (refused, lost,
+   * or no answer within half the deadline) it is taken for down and the statement is sent to
+   * the primary within what is left of the deadline.
+   */
+  query: <T extends Row[] | ResultSetHeader = Row[]>(sql: string, params?: Params, opts?: QueryOptions) => Promise<T>
+  /** The replica's state and a way to query it alone; undefined when reads go to the primary. */
+  replica: ReadReplica | undefined
   /**
    * Runs `work` in one transaction on the primary; commits when it resolves, rolls back when it
    * throws. Past the deadline the connection is destroyed, so the server rolls back: never half
@@ -133,11 +161,12 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
   }
   onConnection(fastify.mysql.pool)
 
+  let readPool: mysql.Pool | undefined
   if (opts.readUrl !== undefined && opts.readUrl !== opts.url) {
-    const readPool = mysql.createPool(poolOptions({ ...opts, url: opts.readUrl }))
-    onConnection(readPool)
-    fastify.decorate('mysqlRead', wrap(readPool))
-    fastify.addHook('onClose', async () => { await readPool.end() })
+    const pool = readPool = mysql.createPool(poolOptions({ ...opts, url: opts.readUrl }))
+    onConnection(pool)
+    fastify.decorate('mysqlRead', wrap(pool))
+    fastify.addHook('onClose', async () => { await pool.end() })
   } else {
     fastify.decorate('mysqlRead', fastify.mysql)
   }
@@ -187,7 +216,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
    * stack and arms one timer. Past the deadline the connection is destroyed, as above; a
    * connection handed over after the deadline goes back to the pool unused.
    */
-  function execute<T> (pool: MySQLPromisePool, sql: string, params: Params): Promise<T> {
+  function execute<T> (pool: MySQLPromisePool, sql: string, params: Params, budgetMs = timeoutMs): Promise<T> {
     const core = (pool.pool as unknown as { pool: CorePool }).pool
     return new Promise<T>((resolve, reject) => {
       let conn: CoreConnection | undefined
@@ -195,8 +224,8 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
       const timer = setTimeout(() => {
         settled = true
         conn?.destroy()
-        reject(withProblem(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`), { retryAfter: 1 }))
-      }, timeoutMs)
+        reject(withProblem(new DatabaseUnavailableError(`no answer within ${budgetMs} ms`), { retryAfter: 1 }))
+      }, budgetMs)
       const fail = (err: unknown): void => {
         settled = true
         clearTimeout(timer)
@@ -218,10 +247,75 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
     })
   }
 
+  const replica = readPool === undefined ? undefined : readReplica(fastify.mysqlRead)
+
+  /**
+   * The read replica's routing. Reads go to it while it is in use. A replica call that fails
+   * for want of the server (refused, connection lost, no answer within half the deadline) takes
+   * it out of use at once, and that read is sent to the primary within what is left of its
+   * deadline; from then on reads go to the primary, with no further attempt on the replica,
+   * until a probe (`SELECT 1` every `replicaProbeMs`) answers. A SQL error from the replica is
+   * the statement's, not the server's: it is thrown as it is.
+   */
+  function readReplica (pool: MySQLPromisePool) {
+    const probeMs = opts.replicaProbeMs ?? 1000
+    const replicaBudgetMs = Math.max(1, Math.ceil(timeoutMs / 2))
+    let up = true
+    let probing = false
+
+    function markDown (err: unknown): void {
+      if (!up) return
+      up = false
+      fastify.log.warn({ err: { message: (err as Error).message } }, 'read replica unreachable: catalog reads go to the primary until it answers a probe')
+    }
+
+    const probe = setInterval(() => {
+      if (up || probing) return
+      probing = true
+      execute(pool, 'SELECT 1', [], Math.min(timeoutMs, probeMs)).then(() => {
+        if (!up) fastify.log.info('read replica answers again: catalog reads go back to it')
+        up = true
+      }, () => {}).finally(() => { probing = false })
+    }, probeMs)
+    probe.unref()
+    fastify.addHook('onClose', async () => { clearInterval(probe) })
+
+    const state: ReadReplica = {
+      inUse: () => up,
+      async query<T extends Row[] = Row[]> (sql: string, params: Params = []) {
+        try {
+          return await execute<T>(pool, sql, params, replicaBudgetMs)
+        } catch (err) {
+          if (err instanceof DatabaseUnavailableError) markDown(err)
+          throw err
+        }
+      }
+    }
+
+    /** A read on the replica, else (replica down or failing now) on the primary, within one deadline. */
+    async function read<T> (sql: string, params: Params, route: ReadRoute | undefined): Promise<T> {
+      if (!up) return await execute<T>(fastify.mysql, sql, params)
+      if (route !== undefined) route.replica = true
+      const started = Date.now()
+      try {
+        return await execute<T>(pool, sql, params, replicaBudgetMs)
+      } catch (err) {
+        if (!(err instanceof DatabaseUnavailableError)) throw err
+        markDown(err)
+        const left = timeoutMs - (Date.now() - started)
+        if (left <= 0) throw err
+        return await execute<T>(fastify.mysql, sql, params, left)
+      }
+    }
+    return { state, read }
+  }
+
   const db: Db = {
     timeoutMs,
-    async query<T extends Row[] | ResultSetHeader = Row[]> (sql: string, params: Params = [], { read = false } = {}) {
-      return await execute<T>(read ? fastify.mysqlRead : fastify.mysql, sql, params)
+    replica: replica?.state,
+    async query<T extends Row[] | ResultSetHeader = Row[]> (sql: string, params: Params = [], { read = false, route }: QueryOptions = {}) {
+      if (read && replica !== undefined) return await replica.read<T>(sql, params, route)
+      return await execute<T>(fastify.mysql, sql, params)
     },
     async transaction<T> (work: (conn: PoolConnection) => Promise<T>) {
       return await withConnection(fastify.mysql, async (conn) => {
