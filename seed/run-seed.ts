@@ -3,7 +3,7 @@
 import type { Config } from '../src/config.js'
 import { bumpCatalogVersion } from './catalog-version.js'
 import { phaseLines, progressBar, progressLines } from './progress.js'
-import { seedCatalog, type SearchStep } from './seeder.js'
+import { recordCatalogVersion, seedCatalog, type SearchStep } from './seeder.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 
 export interface RunSeedOutput {
@@ -73,10 +73,18 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
     bar?.stop()
   }
   if (report.skipped) return report
+  let version: number | undefined
   try {
-    await bumpCatalogVersion(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+    version = await bumpCatalogVersion(config.REDIS_URL, config.REDIS_KEY_PREFIX)
   } catch (err) {
     io.err.write(`warning: could not bump the catalog version in Redis (${(err as Error).message}); cached pages expire within CACHE_TTL_SECONDS\n`)
+  }
+  if (version !== undefined) {
+    // The version in MySQL too, for read replicas (a running service records it within a
+    // second otherwise, so a failure here is only a warning).
+    await recordCatalogVersion({ url: config.MYSQL_URL, ca: config.DB_CA }, version).catch((err: Error) => {
+      io.err.write(`warning: could not record catalog version ${version} in MySQL (${err.message})\n`)
+    })
   }
   io.out.write(summary(report) + '\n')
   return report

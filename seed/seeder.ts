@@ -5,9 +5,10 @@
 // RENAME), search-rebuild.ts (the search tables) and run-seed.ts (progress, version bump, CLI).
 import { randomBytes } from 'node:crypto'
 import type mysql from 'mysql2/promise'
+import { CATALOG_VERSION_RECORD } from '../src/lib/catalog-reads.js'
 import type { MysqlSettings } from '../src/lib/mysql-options.js'
 import { migrate } from '../src/migrations.js'
-import { connect, seedSettings, throwIfAborted, withSeedLock, type DbSettings } from './connection.js'
+import { connect, seedSettings, throwIfAborted, withConnection, withSeedLock, type DbSettings } from './connection.js'
 import { ProductGenerator, SEEDED_REFERENCE_TIME } from './data.js'
 import { loadProducts } from './load-products.js'
 import type { RowSource } from './product-rows.js'
@@ -110,6 +111,19 @@ async function seedLocked (settings: MysqlSettings, control: mysql.Connection, o
   } finally {
     if (replace) await dropCopies(control, SWAPPED).catch(() => {})
   }
+}
+
+/**
+ * Records the catalog version just bumped in Redis in the primary database (the
+ * `catalog_version` row, seed/migrations/005_catalog_version.sql). Written after the bump, and
+ * so after the catalog writes before it, the row reaches a read replica only once those writes
+ * have: the service stores a page read from a replica only when the replica holds the version
+ * the page is filed under. Never lowers the recorded version.
+ */
+export async function recordCatalogVersion (db: DbSettings, version: number): Promise<void> {
+  await withConnection(seedSettings(db), async (conn) => {
+    await conn.query(CATALOG_VERSION_RECORD, [version, version, version])
+  })
 }
 
 /** The generator of a run: reproducible with a seed, else random and ending now. */

@@ -9,18 +9,32 @@ import {
   type ExpandedTerm, type VocabularyRow
 } from './search-sql.js'
 
+/** Told whether a read was sent to the replica (plugins/mysql.ts marks it). */
+export interface ReadRoute { replica: boolean }
+
 /** What the catalog needs of the database: one read statement (plugins/mysql.ts's `db`). */
 export interface ReadDb {
-  query: (sql: string, params: string[], opts: { read: true }) => Promise<unknown>
+  query: (sql: string, params: string[], opts: { read: true, route?: ReadRoute }) => Promise<unknown>
 }
 
+/**
+ * The catalog version recorded in MySQL (seed/migrations/005_catalog_version.sql): read from a
+ * replica to learn which version it holds, written on the primary after a bump. The write
+ * never lowers the recorded version.
+ */
+export const CATALOG_VERSION_READ = 'SELECT version FROM catalog_version WHERE id = 1'
+export const CATALOG_VERSION_RECORD =
+  'INSERT INTO catalog_version (id, version, recorded_at) VALUES (1, ?, UTC_TIMESTAMP(3)) ' +
+  'ON DUPLICATE KEY UPDATE recorded_at = IF(version < ?, UTC_TIMESTAMP(3), recorded_at), version = GREATEST(version, ?)'
+
+/** `route`, when given, is marked if any statement of the call was sent to the replica. */
 export interface CatalogReads {
   /** One page of the list (keyset statement, or a search over the word table). */
-  page: (q: ListQuery) => Promise<ProductPage>
+  page: (q: ListQuery, route?: ReadRoute) => Promise<ProductPage>
   /** Per-category counts for optional search and price bounds; throws a 400 error for bad input. */
-  categories: (query: CategoryQuery) => Promise<CategoryCounts>
+  categories: (query: CategoryQuery, route?: ReadRoute) => Promise<CategoryCounts>
   /** One product; throws a 404 error when there is none with this id. */
-  product: (id: number) => Promise<Product>
+  product: (id: number, route?: ReadRoute) => Promise<Product>
 }
 
 interface ProductRow {
@@ -65,48 +79,48 @@ function pageOfRows (q: ListQuery, rows: Array<ProductRow & { sort_value?: unkno
  * page cache in front, and the benchmarks measure this uncached path directly.
  */
 export function catalogReads (db: ReadDb): CatalogReads {
-  async function read<T> (sql: string, params: string[]): Promise<T> {
-    return await db.query(sql, params, { read: true }) as T
+  async function read<T> (sql: string, params: string[], route: ReadRoute | undefined): Promise<T> {
+    return await db.query(sql, params, route === undefined ? { read: true } : { read: true, route }) as T
   }
 
   /** The terms of a search with the words each matches (one vocabulary read). */
-  async function expand (search: ParsedSearch): Promise<ExpandedTerm[]> {
+  async function expand (search: ParsedSearch, route: ReadRoute | undefined): Promise<ExpandedTerm[]> {
     const statement = vocabularyStatement(search.terms)
-    return expandTerms(search.terms, await read<VocabularyRow[]>(statement.sql, statement.params))
+    return expandTerms(search.terms, await read<VocabularyRow[]>(statement.sql, statement.params, route))
   }
 
   /** A search page: the word table in the sort's order, then the page's products by id. */
-  async function searchPage (q: ListQuery, search: ParsedSearch): Promise<ProductPage> {
-    const expanded = await expand(search)
+  async function searchPage (q: ListQuery, search: ParsedSearch, route: ReadRoute | undefined): Promise<ProductPage> {
+    const expanded = await expand(search, route)
     if (matchesNothing(expanded)) return { data: [], nextCursor: null }
     const statement = searchPageStatement({ sort: q.sort, limit: q.limit, filters: q.filters, after: q.after, expanded })
-    return pageOfRows(q, await read<Array<ProductRow & { sort_value: unknown }>>(statement.sql, statement.params))
+    return pageOfRows(q, await read<Array<ProductRow & { sort_value: unknown }>>(statement.sql, statement.params, route))
   }
 
   return {
-    async page (q) {
-      if (q.search !== undefined) return await searchPage(q, q.search)
+    async page (q, route) {
+      if (q.search !== undefined) return await searchPage(q, q.search, route)
       const statement = buildPageStatement(q)
-      return pageOfRows(q, await read<ProductRow[]>(statement.sql, statement.params))
+      return pageOfRows(q, await read<ProductRow[]>(statement.sql, statement.params, route))
     },
 
-    async categories (query) {
+    async categories (query, route) {
       const filters = normalisePrices(query.minPrice, query.maxPrice)
       let statement
       if (query.q === undefined) {
         statement = categoriesStatement(filters)
       } else {
-        const expanded = await expand(parseSearch(query.q))
+        const expanded = await expand(parseSearch(query.q), route)
         if (matchesNothing(expanded)) return { data: [] }
         statement = searchCategoriesStatement(filters, expanded)
       }
-      const rows = await read<Array<{ category: string, count: unknown }>>(statement.sql, statement.params)
+      const rows = await read<Array<{ category: string, count: unknown }>>(statement.sql, statement.params, route)
       return { data: rows.map((r) => ({ category: r.category, count: Number(r.count) })) }
     },
 
-    async product (id) {
+    async product (id, route) {
       assertInteger('params/id', id, 1, Number.MAX_SAFE_INTEGER)
-      const rows = await read<ProductRow[]>('SELECT id, name, category, price, stock, created_at FROM products WHERE id = ?', [String(id)])
+      const rows = await read<ProductRow[]>('SELECT id, name, category, price, stock, created_at FROM products WHERE id = ?', [String(id)], route)
       if (rows.length === 0) throw new NotFoundError(`No product with id ${id}`)
       return toProduct(rows[0])
     }

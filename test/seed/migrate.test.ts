@@ -28,7 +28,7 @@ test('migrate creates the database and every table, and a second run changes not
 
   const [tables] = await conn.query<mysql.RowDataPacket[]>(
     'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [DB])
-  t.same(tables.map((r) => r.t), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
+  t.same(tables.map((r) => r.t), ['catalog_version', 'category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
 
   const [indexes] = await conn.query<mysql.RowDataPacket[]>(
     `SELECT index_name AS name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols

@@ -143,7 +143,7 @@ test('after seeding, the table and its indexes are exactly those of the migratio
   const report = await seed({ count: 5000, reset: true, seed: 'indexes' })
   t.equal(report.indexesRebuilt, 5, 'the five secondary indexes were dropped for the load and rebuilt')
   t.equal(await tableDefinition(conn), migrated, 'SHOW CREATE TABLE is unchanged')
-  t.same(await tables(conn), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
+  t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
 
   const kept = await seed({ count: 2000, reset: true, seed: 'indexes', rebuildIndexes: false })
   t.equal(kept.indexesRebuilt, 0, 'loading with the indexes in place is possible too')
@@ -165,7 +165,7 @@ test('a stopped load leaves the live catalog as it was, whether it was reloading
       onProgress: (n) => { if (n >= 3000) abort.abort() }
     }), /aborted/, `${method} stops`)
     t.same(await rows(conn), before, `${method}: the catalog is unchanged`)
-    t.same(await tables(conn), ['category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'], `${method}: no work table left`)
+    t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'], `${method}: no work table left`)
   }
   for (const method of ['load-data', 'insert'] as const) {
     const abort = new AbortController()
@@ -200,6 +200,13 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   const err = sink()
   const report = await runSeed(config, { count: 2000, reset: true, seed: 'version' }, { out, err })
   t.equal(await redis.get(CATALOG_VERSION_KEY), '42', 'INCR of the prefixed catalog:version key')
+  const conn = await sql(t)
+  const [[recorded]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
+  t.equal(Number(recorded.version), 42, 'and records the new version in MySQL, for read replicas')
+  await conn.query('UPDATE catalog_version SET version = 50 WHERE id = 1')
+  await runSeed(config, { count: 10, seed: 'version' }, { out: sink(), err: sink() })
+  const [[kept]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
+  t.equal(Number(kept.version), 50, 'a recorded version is never lowered')
   t.match(out.text, /\nseeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/,
     'the summary is the last line')
   t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
