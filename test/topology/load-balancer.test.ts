@@ -76,6 +76,9 @@ test('three instances behind HAProxy: a restart under mixed load costs clients n
   await conn.query('DELETE FROM orders')
   await flushPrefix()
   const fake = await startFakeSupplier(t)
+  // Supplier calls take a while, so some are in flight on the instance when it gets SIGTERM:
+  // its drain has something to finish.
+  fake.productDelayMs = 400
 
   const env = {
     MYSQL_URL: `${MYSQL_BASE}/${TEST_DB}`,
@@ -247,5 +250,8 @@ test('three instances behind HAProxy: a restart under mixed load costs clients n
     t.equal(other.status, 200, 'another client address has its own budget')
   })
 
+  // The operators' frontend: HAProxy's own Prometheus metrics count the three instances back.
+  const scrape = await call(`${lb.statsUrl}/metrics`, { timeoutMs: 10_000 })
+  t.match(scrape.body, /^haproxy_backend_active_servers\{proxy="farmlokal"\} 3$/m, 'HAProxy reports three active servers on /metrics')
   for (const s of services) t.equal((await call(`${s.url}/health`)).status, 200, `instance on port ${s.port} alive`)
 })
