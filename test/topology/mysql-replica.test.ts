@@ -167,7 +167,7 @@ tap.test('a page read from a replica behind the catalog version is answered but 
   // A seed while the replica applies nothing: new rows, the version bumped in Redis and recorded on the primary.
   await pair.stopReplicaSql()
   t.teardown(async () => { await pair.startReplicaSql().catch(() => {}) })
-  await seed(25, false)
+  await seed(2000, false)
   const newest = await maxId(primary)
   t.ok(newest > oldTop[0], 'the seed appended products on the primary')
 
@@ -187,6 +187,7 @@ tap.test('a page read from a replica behind the catalog version is answered but 
 
   const restarted = performance.now()
   await pair.startReplicaSql()
+  const caughtUp = pair.waitCaughtUp().then(() => performance.now() - restarted)
   const fresh = await waitFor(async () => { const r = await get(app, url); return ids(r)[0] === newest && r }, {
     timeoutMs: 15_000, intervalMs: 20, what: 'the page to show the new products'
   })
@@ -197,26 +198,49 @@ tap.test('a page read from a replica behind the catalog version is answered but 
   })
   const cachedMs = performance.now() - restarted
   t.equal(ids(cached)[0], newest, 'the page cached under the new version holds the new rows')
-  t.comment(`after restarting the SQL thread: new rows served after ${freshMs.toFixed(0)} ms, cached again after ${cachedMs.toFixed(0)} ms`)
+  t.comment(`after restarting the SQL thread: the replica applied the 2,000-product seed in ${(await caughtUp).toFixed(0)} ms; ` +
+    `the new rows were served after ${freshMs.toFixed(0)} ms and cached again after ${cachedMs.toFixed(0)} ms (the replica's version is read once a second)`)
+})
+
+tap.test('a hung replica (SIGSTOP): reads go to the primary after half the deadline, never hang, and return after SIGCONT', async (t) => {
+  await pair.waitCaughtUp()
+  t.ok(replicaState.inUse(), 'the replica is in use')
+  replica.pause()
+  t.teardown(() => { replica.resume() })
+  const pausedAt = performance.now()
+  const answers = await Promise.all([1, 2, 3, 4].map(async (i) => {
+    const res = await get(app, `/api/products?minPrice=${i}.125&limit=3`)
+    return { status: res.statusCode, ms: performance.now() - pausedAt }
+  }))
+  for (const a of answers) t.equal(a.status, 200, `answered by the primary in ${a.ms.toFixed(0)} ms`)
+  t.ok(Math.max(...answers.map((a) => a.ms)) < QUERY_TIMEOUT_MS + 1000, 'within the database deadline (plus a little)')
+  t.notOk(replicaState.inUse(), 'the hung replica is out of use')
+  const next = await get(app, '/api/products?minPrice=5.125&limit=3')
+  t.equal(next.statusCode, 200, 'the next read goes straight to the primary')
+  t.comment(`hung replica: ${answers.length} concurrent reads answered by the primary within ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms (replica budget: half of MYSQL_QUERY_TIMEOUT_MS=${QUERY_TIMEOUT_MS})`)
+
+  const resumedAt = performance.now()
+  replica.resume()
+  await waitFor(() => replicaState.inUse(), { timeoutMs: 10_000, intervalMs: 20, what: 'the replica to be used again' })
+  t.comment(`hung replica resumed: reads back on it after ${(performance.now() - resumedAt).toFixed(0)} ms`)
 })
 
 tap.test('a killed replica: catalog reads fall back to the primary at once, and return to the replica once it answers', async (t) => {
   await pair.waitCaughtUp()
   t.ok(replicaState.inUse(), 'the replica is in use')
-  const killedAt = performance.now()
   await replica.kill()
+  const killedAt = performance.now()
   t.teardown(async () => { if (!replica.running()) await replica.start() })
 
-  // Uncached pages and products while the replica dies: every one answered, by the primary.
+  // Uncached pages and products just after the process died: every one answered, by the primary.
   const requests = Array.from({ length: 12 }, (_v, i) => i % 3 === 0 ? `/api/products/${i + 1}` : `/api/products?minPrice=${i}.25&limit=4`)
   const answers = await Promise.all(requests.map(async (url) => {
     const res = await get(app, url)
     return { url, status: res.statusCode, ms: performance.now() - killedAt }
   }))
   for (const a of answers) t.equal(a.status, 200, `${a.url} answered while the replica is dead`)
-  const detectionMs = performance.now() - killedAt
   t.notOk(replicaState.inUse(), 'the replica is out of use')
-  t.comment(`replica killed: ${answers.length} concurrent reads all answered within ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms; out of use after ${detectionMs.toFixed(0)} ms`)
+  t.comment(`replica killed: ${answers.length} concurrent reads, the first to meet the dead replica among them, all answered by the primary within ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms of its exit`)
 
   const before = await counters(primary)
   for (let i = 0; i < 5; i++) {
@@ -230,7 +254,7 @@ tap.test('a killed replica: catalog reads fall back to the primary at once, and 
   const readyMs = performance.now() - restarting
   await waitFor(() => replicaState.inUse(), { timeoutMs: 10_000, intervalMs: 20, what: 'the replica to be used again' })
   const backMs = performance.now() - restarting
-  t.comment(`replica restarted in ${readyMs.toFixed(0)} ms; reads back on it ${(backMs - readyMs).toFixed(0)} ms after it accepted connections`)
+  t.comment(`replica restarted (crash recovery) in ${readyMs.toFixed(0)} ms; reads back on it ${(backMs - readyMs).toFixed(0)} ms after it accepted connections`)
   t.ok(backMs - readyMs <= 3000, 'the re-probe brings it back within a few seconds (probe every second)')
 
   await pair.waitCaughtUp()
@@ -242,4 +266,19 @@ tap.test('a killed replica: catalog reads fall back to the primary at once, and 
   const afterBack = { primary: await counters(primary), replica: await counters(replica) }
   t.ok(delta(afterBack.replica, beforeBack.replica, 'Com_select') >= 5, 'catalog reads are on the replica again')
   t.equal(delta(afterBack.primary, beforeBack.primary, 'Com_select'), 0, 'and no longer on the primary')
+})
+
+tap.test('with no traffic, a dead replica is noticed by the once-a-second version read', async (t) => {
+  await pair.waitCaughtUp()
+  t.ok(replicaState.inUse())
+  await replica.kill()
+  const killedAt = performance.now()
+  t.teardown(async () => { if (!replica.running()) await replica.start() })
+  await waitFor(() => !replicaState.inUse(), { timeoutMs: 5000, intervalMs: 10, what: 'the dead replica to be noticed' })
+  const detectionMs = performance.now() - killedAt
+  t.comment(`dead replica noticed without any request ${detectionMs.toFixed(0)} ms after its exit (bound: the 1 s version read)`)
+  t.ok(detectionMs < 2500, 'within about a second')
+  await replica.start()
+  await waitFor(() => replicaState.inUse(), { timeoutMs: 10_000, intervalMs: 20, what: 'the replica to be used again' })
+  await pair.waitCaughtUp()
 })

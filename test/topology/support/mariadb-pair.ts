@@ -31,6 +31,9 @@ export interface MariadbServer {
   query: <T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]) => Promise<T>
   /** SIGKILL, then waits (bounded) for the exit. */
   kill: () => Promise<void>
+  /** SIGSTOP: the process holds its connections and answers nothing (a hung host); `resume` undoes it. */
+  pause: () => void
+  resume: () => void
   /** Starts the server again on the same port and data directory; resolves once it accepts connections. */
   start: () => Promise<void>
   running: () => boolean
@@ -96,6 +99,8 @@ function server (name: string, port: number, datadir: string, args: string[]): M
       }
     },
     kill,
+    pause: () => { if (running()) child?.kill('SIGSTOP') },
+    resume: () => { if (running()) child?.kill('SIGCONT') },
     start,
     running
   }
