@@ -1,6 +1,7 @@
 // A seed run as `npm run seed` (seed/seed-cli.ts) and `npm run dev` (src/dev.ts) do it: the
 // seeder with progress, then the catalog version bump, then a one-line summary.
 import type { Config } from '../src/config.js'
+import { redisOptions } from '../plugins/redis.js'
 import { bumpCatalogVersion } from './catalog-version.js'
 import { phaseLines, progressBar, progressLines } from './progress.js'
 import { recordCatalogVersion, seedCatalog, type SearchStep } from './seeder.js'
@@ -75,7 +76,8 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
   if (report.skipped) return report
   let version: number | undefined
   try {
-    version = await bumpCatalogVersion(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+    // The service's own Redis settings: one server, or the cluster of REDIS_CLUSTER_NODES.
+    version = await bumpCatalogVersion(redisOptions(config))
   } catch (err) {
     io.err.write(`warning: could not bump the catalog version in Redis (${(err as Error).message}); cached pages expire within CACHE_TTL_SECONDS\n`)
   }
