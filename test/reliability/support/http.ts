@@ -1,5 +1,5 @@
 // HTTP calls that can never hang (the reliability suite's shared pieces: see ../support.ts).
-import { request as httpRequest } from 'node:http'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Teardown } from './wait.js'
 
@@ -75,21 +75,21 @@ async function freshRequest (url: string, init: CallInit, signal: AbortSignal): 
       headers: { ...init.headers, connection: 'close' },
       agent: false,
       signal
-    }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('error', reject)
-      res.on('end', () => {
-        const headers = new Headers()
-        for (const [key, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
-        }
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') })
-      })
-    })
+    }, (res) => { readResponse(res).then(resolve, reject) })
     req.on('error', reject)
     req.end(init.body)
   })
+}
+
+/** A node:http response read to its end: status, headers (as a Headers) and the body as text. */
+export async function readResponse (res: IncomingMessage): Promise<Pick<Outcome, 'status' | 'headers' | 'body'>> {
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  const headers = new Headers()
+  for (const [key, value] of Object.entries(res.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
+  }
+  return { status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') }
 }
 
 export interface Load {

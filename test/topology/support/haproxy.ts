@@ -8,7 +8,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ROOT, freePort, waitFor, within, type Outcome, type Teardown } from '../../reliability/support.js'
+import { ROOT, freePort, readResponse, waitFor, within, type Outcome, type Teardown } from '../../reliability/support.js'
 
 export const HAPROXY_CONFIG = path.join(ROOT, 'deploy/haproxy/haproxy.cfg')
 
@@ -203,18 +203,7 @@ export async function startHaproxy (t: Teardown, servers: Backend[], { upTimeout
           localAddress: opts.from,
           agent,
           signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000)
-        }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('error', reject)
-          res.on('end', () => {
-            const headers = new Headers()
-            for (const [key, value] of Object.entries(res.headers)) {
-              if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value)
-            }
-            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') })
-          })
-        })
+        }, (res) => { readResponse(res).then(resolve, reject) })
         req.on('error', reject)
         req.end(opts.body)
       })
