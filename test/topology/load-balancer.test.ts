@@ -1,9 +1,10 @@
 // Three service processes behind HAProxy, running the shipped deploy/haproxy/haproxy.cfg (only
 // its addresses replaced). A mixed storefront, supplier-feed and webhook load goes through the
 // balancer while one instance gets SIGTERM, exits, is started again on the same port and
-// rejoins. The balancer's clients see no failure at all; webhooks land exactly once with the
-// right final order state; the supplier token is fetched once; one client's rate limit is
-// shared by the three instances, and each client is told apart through X-Forwarded-For.
+// rejoins, and then another is SIGKILLed and started again. The balancer's clients see no
+// failure at all; webhooks land exactly once with the right final order state; the supplier
+// token is fetched once; one client's rate limit is shared by the three instances, and each
+// client is told apart through X-Forwarded-For.
 import { test } from 'tap'
 import { MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX, flushPrefix, sql } from '../helper.js'
 import { reindexSearch } from '../../seed/seeder.js'
@@ -64,7 +65,7 @@ function abnormalLogLines (log: string): string[] {
   })
 }
 
-test('three instances behind HAProxy: a restart under mixed load costs clients nothing', { skip }, async (t) => {
+test('three instances behind HAProxy: a restart and a crash under mixed load cost clients nothing', { skip }, async (t) => {
   const checked = checkConfig(HAPROXY_CONFIG)
   t.ok(checked.valid, `haproxy -c accepts ${HAPROXY_CONFIG}${checked.valid ? '' : `:\n${checked.output}`}`)
 
@@ -164,34 +165,46 @@ test('three instances behind HAProxy: a restart under mixed load costs clients n
     return names.every((name) => (states.get(name)?.sessions ?? 0) > 20)
   }, { timeoutMs: 60_000, intervalMs: 200, what: 'the load to reach every instance' })
 
-  // One instance is stopped, as a rolling restart or a scale-in does.
-  const victim = 1
-  const name = names[victim]
-  const sigtermAt = Date.now()
-  services[victim].kill('SIGTERM')
-  const [exit, downAt] = await Promise.all([
-    within(15_000, 'the stopped instance to exit', services[victim].exited),
-    lb.waitForStatus(name, 'DOWN', 15_000).then(() => Date.now())
-  ])
-  t.same({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, 'the stopped instance exited 0')
-  t.ok(exit.at - sigtermAt < 10_000, `it drained and exited ${exit.at - sigtermAt} ms after SIGTERM`)
-  t.comment(`SIGTERM → exit ${exit.at - sigtermAt} ms; HAProxy marked ${name} DOWN ${downAt - sigtermAt} ms after SIGTERM`)
+  /**
+   * Stops instance `victim` with `signal` under the load, starts it again on the same port, and
+   * waits until HAProxy has it UP and it serves again. SIGTERM is a rolling restart or a scale-in;
+   * SIGKILL a crash (requests it held die with it and HAProxy replays them elsewhere).
+   */
+  async function restart (victim: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<{ stoppedAt: number, upAt: number }> {
+    const name = names[victim]
+    const stoppedAt = Date.now()
+    services[victim].kill(signal)
+    const [exit, downAt] = await Promise.all([
+      within(15_000, 'the stopped instance to exit', services[victim].exited),
+      lb.waitForStatus(name, 'DOWN', 15_000).then(() => Date.now())
+    ])
+    if (signal === 'SIGTERM') {
+      t.same({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, 'the stopped instance exited 0')
+      t.ok(exit.at - stoppedAt < 10_000, `it drained and exited ${exit.at - stoppedAt} ms after SIGTERM`)
+    }
+    t.comment(`${signal} → exit ${exit.at - stoppedAt} ms; HAProxy marked ${name} DOWN ${downAt - stoppedAt} ms after ${signal}`)
 
-  // Started again on the same port, under the same load.
-  const respawnAt = Date.now()
-  services[victim] = await spawnService(t, { ...env, PORT: String(ports[victim]) }, { readyTimeoutMs: 120_000 })
-  const answeredAt = Date.now()
-  await lb.waitForStatus(name, 'UP', 30_000)
-  const upAt = Date.now()
-  const sessionsAtUp = (await lb.servers()).get(name)?.sessions ?? 0
-  t.comment(`restart: the new process answered /health ${answeredAt - respawnAt} ms after spawning; ` +
-    `HAProxy showed ${name} UP ${upAt - answeredAt} ms later (${upAt - exit.at} ms after the old one exited)`)
+    // Started again on the same port, under the same load.
+    const respawnAt = Date.now()
+    services[victim] = await spawnService(t, { ...env, PORT: String(ports[victim]) }, { readyTimeoutMs: 120_000 })
+    const answeredAt = Date.now()
+    await lb.waitForStatus(name, 'UP', 30_000)
+    const upAt = Date.now()
+    const sessionsAtUp = (await lb.servers()).get(name)?.sessions ?? 0
+    t.comment(`restart after ${signal}: the new process answered /health ${answeredAt - respawnAt} ms after spawning; ` +
+      `HAProxy showed ${name} UP ${upAt - answeredAt} ms later (${upAt - exit.at} ms after the old one exited)`)
 
-  // It receives traffic again: counted by HAProxy, and by the new process itself.
-  await waitFor(async () => ((await lb.servers()).get(name)?.sessions ?? 0) >= sessionsAtUp + 50,
-    { timeoutMs: 60_000, intervalMs: 100, what: `${name} to serve 50 requests after rejoining` })
-  const servedByNew = await apiRequestsServed(services[victim].url)
-  t.ok(servedByNew > 0, `the restarted instance served ${servedByNew} API requests through the balancer`)
+    // It receives traffic again: counted by HAProxy, and by the new process itself.
+    await waitFor(async () => ((await lb.servers()).get(name)?.sessions ?? 0) >= sessionsAtUp + 50,
+      { timeoutMs: 60_000, intervalMs: 100, what: `${name} to serve 50 requests after rejoining` })
+    const servedByNew = await apiRequestsServed(services[victim].url)
+    t.ok(servedByNew > 0, `the instance restarted after ${signal} served ${servedByNew} API requests through the balancer`)
+    return { stoppedAt, upAt }
+  }
+
+  // One instance is stopped, as a rolling restart or a scale-in does; then another one crashes.
+  const { stoppedAt: sigtermAt, upAt } = await restart(1, 'SIGTERM')
+  const { stoppedAt: sigkillAt, upAt: upAfterKill } = await restart(2, 'SIGKILL')
 
   const outcomes = await load.stop()
   const loadSeconds = (Date.now() - outcomes[0].startedAt) / 1000
@@ -205,12 +218,12 @@ test('three instances behind HAProxy: a restart under mixed load costs clients n
   if (failed.length > 0) t.comment(`HAProxy's log of the requests that did not end normally:\n${abnormalLogLines(lb.output()).slice(-20).join('\n')}`)
   const byKind: Record<string, number> = {}
   for (const o of outcomes) byKind[kinds.get(o) ?? '?'] = (byKind[kinds.get(o) ?? '?'] ?? 0) + 1
-  const during = outcomes.filter((o) => o.startedAt >= sigtermAt && o.startedAt <= upAt).length
+  const during = outcomes.filter((o) => (o.startedAt >= sigtermAt && o.startedAt <= upAt) || (o.startedAt >= sigkillAt && o.startedAt <= upAfterKill)).length
   const states = await lb.servers()
   const retries = [...states.values()].reduce((sum, s) => sum + s.retries, 0)
   const redispatches = [...states.values()].reduce((sum, s) => sum + s.redispatches, 0)
   t.comment(`load: ${outcomes.length} requests in ${loadSeconds.toFixed(1)} s (${Math.round(outcomes.length / loadSeconds)}/s), ` +
-    `${during} of them between SIGTERM and the rejoin; ${JSON.stringify(byKind)}; ` +
+    `${during} of them while an instance was away (SIGTERM or SIGKILL until its rejoin); ${JSON.stringify(byKind)}; ` +
     `p99 ${[...outcomes].sort((a, b) => a.ms - b.ms)[Math.floor(outcomes.length * 0.99)].ms} ms; ` +
     `HAProxy replayed ${retries} requests (${redispatches} sent to another instance)`)
 
@@ -227,7 +240,7 @@ test('three instances behind HAProxy: a restart under mixed load costs clients n
   for (const e of [...sent.values()].sort((a, b) => a.k - b.k)) newest.set(e.order_id ?? '', e.status)
   t.same(Object.fromEntries(finalStatus), Object.fromEntries(newest), `each of the ${newest.size} orders shows its newest event's status`)
 
-  t.equal(fake.tokenRequests, 1, 'one token request reached the OAuth provider, across the three instances and the restart')
+  t.equal(fake.tokenRequests, 1, 'one token request reached the OAuth provider, across the three instances and both restarts')
 
   await t.test('one rate limit per client, shared by the three instances behind the balancer', async (t) => {
     const from = '127.0.2.1'
