@@ -7,12 +7,27 @@ import { redisClientOptions, redisClusterOptions, type RedisPluginOptions } from
 export type CatalogVersionTarget = Pick<RedisPluginOptions, 'url' | 'clusterNodes' | 'keyPrefix'>
 
 /**
- * INCRs the catalog version so every cached product page is dropped. Uses the service's Redis
- * client options (same key prefix, fails fast; a Redis Cluster when the target names seed
- * nodes), without reconnecting; throws when Redis does not answer.
+ * INCR, then raised above `above` when it is not already: one key, one script. The version
+ * recorded in MySQL for read replicas only ever grows, so after a Redis that lost its data
+ * (flushed, replaced) the next bump must land above it, or a replica could pass for up to date.
+ */
+const BUMP_ABOVE = `
+local v = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if v <= floor then
+  v = floor + 1
+  redis.call('SET', KEYS[1], v)
+end
+return v`
+
+/**
+ * Bumps the catalog version so every cached product page is dropped: the new version is one
+ * more than the current one, and more than `above` (the version recorded in MySQL). Uses the
+ * service's Redis client options (same key prefix, fails fast; a Redis Cluster when the target
+ * names seed nodes), without reconnecting; throws when Redis does not answer.
  * The older form `(url, keyPrefix)` addresses one server.
  */
-export async function bumpCatalogVersion (target: CatalogVersionTarget | string, keyPrefix = ''): Promise<number> {
+export async function bumpCatalogVersion (target: CatalogVersionTarget | string, keyPrefix = '', above = 0): Promise<number> {
   const opts = typeof target === 'string' ? { url: target, keyPrefix } : target
   const settings = { ...opts, commandTimeoutMs: 2000 }
   const client = settings.clusterNodes !== undefined
@@ -21,7 +36,7 @@ export async function bumpCatalogVersion (target: CatalogVersionTarget | string,
   client.on('error', () => {}) // reported through the rejected command instead
   try {
     await client.connect()
-    return await client.incr(CATALOG_VERSION_KEY)
+    return Number(await client.eval(BUMP_ABOVE, 1, CATALOG_VERSION_KEY, above))
   } finally {
     client.disconnect()
   }

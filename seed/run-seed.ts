@@ -4,7 +4,7 @@ import type { Config } from '../src/config.js'
 import { redisOptions } from '../plugins/redis.js'
 import { bumpCatalogVersion } from './catalog-version.js'
 import { phaseLines, progressBar, progressLines } from './progress.js'
-import { recordCatalogVersion, seedCatalog, type SearchStep } from './seeder.js'
+import { recordCatalogVersion, recordedCatalogVersion, seedCatalog, type SearchStep } from './seeder.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 
 export interface RunSeedOutput {
@@ -75,16 +75,19 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
   }
   if (report.skipped) return report
   let version: number | undefined
+  const db = { url: config.MYSQL_URL, ca: config.DB_CA }
   try {
-    // The service's own Redis settings: one server, or the cluster of REDIS_CLUSTER_NODES.
-    version = await bumpCatalogVersion(redisOptions(config))
+    // The service's own Redis settings: one server, or the cluster of REDIS_CLUSTER_NODES; the
+    // new version lands above the one recorded in MySQL even when Redis has lost its count.
+    const recorded = await recordedCatalogVersion(db).catch(() => 0)
+    version = await bumpCatalogVersion(redisOptions(config), '', recorded)
   } catch (err) {
     io.err.write(`warning: could not bump the catalog version in Redis (${(err as Error).message}); cached pages expire within CACHE_TTL_SECONDS\n`)
   }
   if (version !== undefined) {
     // The version in MySQL too, for read replicas (a running service records it within a
     // second otherwise, so a failure here is only a warning).
-    await recordCatalogVersion({ url: config.MYSQL_URL, ca: config.DB_CA }, version).catch((err: Error) => {
+    await recordCatalogVersion(db, version).catch((err: Error) => {
       io.err.write(`warning: could not record catalog version ${version} in MySQL (${err.message})\n`)
     })
   }

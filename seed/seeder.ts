@@ -5,7 +5,7 @@
 // RENAME), search-rebuild.ts (the search tables) and run-seed.ts (progress, version bump, CLI).
 import { randomBytes } from 'node:crypto'
 import type mysql from 'mysql2/promise'
-import { CATALOG_VERSION_RECORD } from '../src/lib/catalog-reads.js'
+import { CATALOG_VERSION_READ, CATALOG_VERSION_RECORD } from '../src/lib/catalog-reads.js'
 import type { MysqlSettings } from '../src/lib/mysql-options.js'
 import { migrate } from '../src/migrations.js'
 import { connect, seedSettings, throwIfAborted, withConnection, withSeedLock, type DbSettings } from './connection.js'
@@ -120,6 +120,14 @@ async function seedLocked (settings: MysqlSettings, control: mysql.Connection, o
  * have: the service stores a page read from a replica only when the replica holds the version
  * the page is filed under. Never lowers the recorded version.
  */
+/** The catalog version recorded in MySQL (0 when none is, or the table is not there yet). */
+export async function recordedCatalogVersion (db: DbSettings): Promise<number> {
+  return await withConnection(seedSettings(db), async (conn) => {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(CATALOG_VERSION_READ)
+    return rows.length === 0 ? 0 : Number(rows[0].version)
+  })
+}
+
 export async function recordCatalogVersion (db: DbSettings, version: number): Promise<void> {
   await withConnection(seedSettings(db), async (conn) => {
     await conn.query(CATALOG_VERSION_RECORD, [version, version, version])

@@ -203,10 +203,13 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   const conn = await sql(t)
   const [[recorded]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
   t.equal(Number(recorded.version), 42, 'and records the new version in MySQL, for read replicas')
+  // Redis lost its count (flushed, replaced) while MySQL recorded a higher version: the next
+  // bump lands above the recorded one, so a lagging replica cannot pass for up to date.
   await conn.query('UPDATE catalog_version SET version = 50 WHERE id = 1')
   await runSeed(config, { count: 10, seed: 'version' }, { out: sink(), err: sink() })
-  const [[kept]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
-  t.equal(Number(kept.version), 50, 'a recorded version is never lowered')
+  t.equal(await redis.get(CATALOG_VERSION_KEY), '51', 'a bump below the recorded version is raised above it')
+  const [[raised]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
+  t.equal(Number(raised.version), 51, 'and recorded')
   t.match(out.text, /\nseeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/,
     'the summary is the last line')
   t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
@@ -389,6 +392,7 @@ test('parseSeedArgs reads --count, --reset and --seed and rejects bad values', a
 test('the CLI seeds, with no bar when not on a terminal, and bumps the version', async (t) => {
   await prepareDatabase()
   const conn = await sql(t)
+  await conn.query('DELETE FROM catalog_version') // a version recorded by an earlier test would be a floor
   const redis = redisClient(t)
   await redis.set(CATALOG_VERSION_KEY, '7')
   const r = await cli(['--count', '500', '--reset', '--seed', '7'],
