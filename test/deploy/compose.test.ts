@@ -280,3 +280,28 @@ test('haproxy -c accepts deploy/compose/haproxy.cfg', { skip: haproxy ? false : 
   const bad = check(inputs.haproxy.replace('retry-on conn-failure', 'retry-on conn-trouble'))
   t.not(bad.status, 0, 'a broken configuration is refused')
 })
+
+// Compose's own validation when a Compose CLI is on the machine: the v2 plugin (`docker compose`)
+// or Debian's docker-compose (.ci/run installs it). `config -q` parses the file against the
+// Compose schema, interpolates it and resolves profiles and dependencies, without an engine.
+function composeCli (): string[] | undefined {
+  if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0) return ['docker', 'compose']
+  if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0) return ['docker-compose']
+  return undefined
+}
+const cli = composeCli()
+test('the Compose CLI accepts compose.yaml with and without the scale profile', { skip: cli === undefined ? 'no Compose CLI (apt-get install docker-compose; .ci/run does)' : false }, async (t) => {
+  const [command, ...base] = cli ?? []
+  const run = (dir: string, args: string[]): { status: number | null, output: string } => {
+    const r = spawnSync(command, [...base, ...args, 'config', '-q'], { cwd: dir, encoding: 'utf8' })
+    return { status: r.status, output: `${r.stdout}${r.stderr}` }
+  }
+  for (const args of [[], ['--profile', 'scale'], ['--profile', 'seed']]) {
+    const r = run(ROOT, args)
+    t.equal(r.status, 0, `config ${args.join(' ') || '(default profile)'}: ${r.output}`)
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'farmlokal-compose-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(path.join(dir, 'compose.yaml'), readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8').replace(/^ {4}image: redis:7$/m, '    image: [redis:7'))
+  t.not(run(dir, []).status, 0, 'a broken file is refused')
+})
