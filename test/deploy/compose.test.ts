@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseDocument } from 'yaml'
 import { ConfigSchema, loadConfig } from '../../src/config.js'
+import { readDockerfile, type DockerStage } from './dockerfile.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const HAPROXY_CFG = 'deploy/compose/haproxy.cfg'
@@ -26,26 +27,7 @@ interface Inputs {
   compose: Obj
   haproxy: string
   /** ENV, EXPOSE and whether there is a HEALTHCHECK, by Dockerfile stage name ('' for the last). */
-  docker: Record<string, { env: Record<string, string>, expose: number[], healthcheck: boolean }>
-}
-
-function readDockerfile (text: string): Inputs['docker'] {
-  const stages: Inputs['docker'] = {}
-  let stage: Inputs['docker'][string] | undefined
-  for (const line of text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim())) {
-    const [instruction = '', ...rest] = line.split(/\s+/)
-    const args = rest.join(' ')
-    if (/^FROM$/i.test(instruction)) {
-      stage = { env: {}, expose: [], healthcheck: false }
-      stages[/\sAS\s+(\S+)/i.exec(line)?.[1] ?? ''] = stage
-      stages[''] = stage
-    } else if (stage !== undefined) {
-      if (/^ENV$/i.test(instruction)) for (const [, k, v] of args.matchAll(/(\w+)=(\S+)/g)) stage.env[k] = v
-      if (/^EXPOSE$/i.test(instruction)) stage.expose.push(...rest.map((p) => Number.parseInt(p, 10)))
-      if (/^HEALTHCHECK$/i.test(instruction) && !/^NONE$/i.test(args)) stage.healthcheck = true
-    }
-  }
-  return stages
+  docker: Record<string, DockerStage>
 }
 
 function readInputs (): Inputs {

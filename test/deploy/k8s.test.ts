@@ -16,6 +16,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor'
 import { ConfigSchema, loadConfig, type Config } from '../../src/config.js'
 import { SHUTDOWN_LIMIT_MS } from '../../src/server.js'
+import { readDockerfile, type DockerStage } from './dockerfile.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const K8S_DIR = path.join(ROOT, 'deploy/k8s')
@@ -35,24 +36,10 @@ interface Inputs {
   manifests: Manifest[]
   kustomization: Obj
   /** The runtime stage of the Dockerfile. */
-  docker: { env: Record<string, string>, expose: number[], cmd: string[] }
+  docker: DockerStage
   startScript: string
   /** The job the Prometheus rules and dashboard select (deploy/prometheus/prometheus.yml). */
   prometheusJob: string
-}
-
-/** ENV, EXPOSE and CMD of the Dockerfile's last stage. */
-function readDockerfile (text: string): Inputs['docker'] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-  const lastFrom = lines.findLastIndex((l) => /^FROM\s/i.test(l))
-  const docker: Inputs['docker'] = { env: {}, expose: [], cmd: [] }
-  for (const line of lines.slice(lastFrom)) {
-    const [instruction, rest] = [line.split(/\s+/)[0].toUpperCase(), line.replace(/^\S+\s+/, '')]
-    if (instruction === 'ENV') for (const [, k, v] of rest.matchAll(/(\w+)=(\S+)/g)) docker.env[k] = v
-    if (instruction === 'EXPOSE') docker.expose.push(...rest.split(/\s+/).map((p) => Number.parseInt(p, 10)))
-    if (instruction === 'CMD') docker.cmd = JSON.parse(rest)
-  }
-  return docker
 }
 
 function readInputs (): Inputs {
@@ -70,7 +57,7 @@ function readInputs (): Inputs {
   return {
     manifests,
     kustomization,
-    docker: readDockerfile(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')),
+    docker: readDockerfile(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))[''],
     startScript: JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start,
     prometheusJob: prometheus.scrape_configs[0].job_name
   }
