@@ -251,11 +251,14 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
 
   /**
    * The read replica's routing. Reads go to it while it is in use. A replica call that fails
-   * for want of the server (refused, connection lost, no answer within half the deadline) takes
-   * it out of use at once, and that read is sent to the primary within what is left of its
-   * deadline; from then on reads go to the primary, with no further attempt on the replica,
-   * until a probe (`SELECT 1` every `replicaProbeMs`) answers. A SQL error from the replica is
-   * the statement's, not the server's: it is thrown as it is.
+   * for want of the server (refused, connection lost) takes it out of use at once, and that read
+   * is sent to the primary within what is left of its deadline; from then on reads go to the
+   * primary, with no further attempt on the replica, until a probe (`SELECT 1` every
+   * `replicaProbeMs`) answers. A read the replica has not answered within half the deadline is
+   * either a slow statement or a server that hangs: a `SELECT 1` beside it tells which. When the
+   * replica answers that, the read keeps its whole deadline there; when it does not, the replica
+   * is taken out of use and the read goes to the primary. A SQL error from the replica is the
+   * statement's, not the server's: it is thrown as it is.
    */
   function readReplica (pool: MySQLPromisePool) {
     const probeMs = opts.replicaProbeMs ?? 1000
@@ -292,19 +295,50 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
       }
     }
 
-    /** A read on the replica, else (replica down or failing now) on the primary, within one deadline. */
+    /** Whether the replica answers `SELECT 1` within `ms` (a server that hangs does not). */
+    async function answers (ms: number): Promise<boolean> {
+      return await execute(pool, 'SELECT 1', [], Math.max(1, ms)).then(() => true, () => false)
+    }
+
+    /** Resolves 'slow' after `ms` unless `work` has settled first (its own result is kept by the caller). */
+    async function settledWithin (work: Promise<unknown>, ms: number): Promise<'settled' | 'slow'> {
+      let timer: NodeJS.Timeout | undefined
+      const slow = new Promise<'slow'>((resolve) => { timer = setTimeout(resolve, ms, 'slow') })
+      try {
+        return await Promise.race([work.then(() => 'settled' as const, () => 'settled' as const), slow])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+
+    /** A read on the replica, else (replica down or hanging now) on the primary, within one deadline. */
     async function read<T> (sql: string, params: Params, route: ReadRoute | undefined): Promise<T> {
       if (!up) return await execute<T>(fastify.mysql, sql, params)
       if (route !== undefined) route.replica = true
       const started = Date.now()
-      try {
-        return await execute<T>(pool, sql, params, replicaBudgetMs)
-      } catch (err) {
-        if (!(err instanceof DatabaseUnavailableError)) throw err
+      const onReplica = execute<T>(pool, sql, params)
+      onReplica.catch(() => {}) // awaited below, or abandoned to its own deadline
+      const toPrimary = async (err: unknown): Promise<T> => {
         markDown(err)
         const left = timeoutMs - (Date.now() - started)
         if (left <= 0) throw err
         return await execute<T>(fastify.mysql, sql, params, left)
+      }
+      if (await settledWithin(onReplica, replicaBudgetMs) === 'slow') {
+        // Half the deadline gone: alive and busy, or hanging? Ask with a quarter of what is left.
+        const alive = await answers((timeoutMs - (Date.now() - started)) / 4)
+        if (!alive) {
+          return await toPrimary(withProblem(new DatabaseUnavailableError(`replica silent for ${Date.now() - started} ms`), { retryAfter: 1 }))
+        }
+      }
+      try {
+        return await onReplica
+      } catch (err) {
+        if (!(err instanceof DatabaseUnavailableError)) throw err
+        // Refused or lost (the server is gone), or the whole deadline spent on a slow statement:
+        // only the first is worth the primary's time.
+        if (Date.now() - started >= timeoutMs) throw err
+        return await toPrimary(err)
       }
     }
     return { state, read }

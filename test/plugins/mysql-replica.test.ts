@@ -70,6 +70,25 @@ test('a black-holed replica: the read goes to the primary after half the deadlin
   t.pass('a probe brought the replica back')
 })
 
+test('a slow statement on a live replica keeps its whole deadline there; the replica stays in use', async (t) => {
+  const { app } = await replicaApp(t)
+  const replica = app.db.replica
+  if (replica === undefined) throw new Error('no replica')
+  // Longer than half the deadline, shorter than all of it: the replica answers a SELECT 1
+  // beside it, so it is busy, not gone.
+  const started = performance.now()
+  const rows = await within(QUERY_TIMEOUT_MS + 2000, 'the slow read', app.db.query(
+    `SELECT SLEEP(${(QUERY_TIMEOUT_MS * 0.7) / 1000}) AS s`, [], { read: true }))
+  const ms = performance.now() - started
+  t.same(rows.map((r) => Number(r.s)), [0], `answered by the replica after ${ms.toFixed(0)} ms, past half the deadline`)
+  t.ok(replica.inUse(), 'and the replica is still in use')
+  // A statement longer than the whole deadline fails as it would without a replica (a 503 error),
+  // and does not take the replica out of use either.
+  const failed = await app.db.query(`SELECT SLEEP(${(QUERY_TIMEOUT_MS * 1.5) / 1000})`, [], { read: true }).then(() => undefined, (err: { statusCode?: number }) => err)
+  t.equal(failed?.statusCode, 503, 'a statement past the deadline is a 503 error')
+  t.ok(replica.inUse(), 'a statement past the deadline is not a dead replica')
+})
+
 test('a replica page is cached only under a catalog version the replica holds; a bump made without the seeder is recorded by the service', async (t) => {
   const conn = await sql(t)
   await seedProducts(conn, 50)
