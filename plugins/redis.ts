@@ -117,11 +117,15 @@ export function redisClusterOptions (opts: RedisPluginOptions): ClusterOptions {
   }
 }
 
-/** A client for `opts`, not yet connected (call `connect()`): a Cluster when seed nodes are given. */
-export function createRedisClient (opts: RedisPluginOptions): RedisClient {
+/**
+ * A client for `opts`, not yet connected (call `connect()`): a Cluster when seed nodes are given.
+ * `reconnect: false` makes a one-shot client (a script) give up instead of reconnecting.
+ */
+export function createRedisClient (opts: RedisPluginOptions, { reconnect = true } = {}): RedisClient {
+  const never = () => null
   return opts.clusterNodes !== undefined
-    ? new Cluster(opts.clusterNodes, redisClusterOptions(opts))
-    : new Redis(opts.url, redisClientOptions(opts))
+    ? new Cluster(opts.clusterNodes, { ...redisClusterOptions(opts), ...(reconnect ? {} : { clusterRetryStrategy: never }) })
+    : new Redis(opts.url, { ...redisClientOptions(opts), ...(reconnect ? {} : { retryStrategy: never }) })
 }
 
 async function redisPlugin (fastify: FastifyInstance, opts: RedisPluginOptions) {

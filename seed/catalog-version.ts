@@ -1,7 +1,6 @@
 // The catalog version bump after seeding: every instance drops the cached pages of the old catalog.
-import { Cluster, Redis } from 'ioredis'
 import { CATALOG_VERSION_KEY } from '../src/lib/catalog-version.js'
-import { redisClientOptions, redisClusterOptions, type RedisPluginOptions } from '../plugins/redis.js'
+import { createRedisClient, type RedisPluginOptions } from '../plugins/redis.js'
 
 /** Where the version lives: the service's Redis settings (`redisOptions(config)`): one server or a cluster. */
 export type CatalogVersionTarget = Pick<RedisPluginOptions, 'url' | 'clusterNodes' | 'keyPrefix'>
@@ -30,9 +29,7 @@ return v`
 export async function bumpCatalogVersion (target: CatalogVersionTarget | string, keyPrefix = '', above = 0): Promise<number> {
   const opts = typeof target === 'string' ? { url: target, keyPrefix } : target
   const settings = { ...opts, commandTimeoutMs: 2000 }
-  const client = settings.clusterNodes !== undefined
-    ? new Cluster(settings.clusterNodes, { ...redisClusterOptions(settings), clusterRetryStrategy: () => null })
-    : new Redis(settings.url, { ...redisClientOptions(settings), retryStrategy: () => null })
+  const client = createRedisClient(settings, { reconnect: false })
   client.on('error', () => {}) // reported through the rejected command instead
   try {
     await client.connect()
