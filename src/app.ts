@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawReque
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { traceLogFields } from './lib/trace-context.js'
+import { deferredChildLogger } from './lib/request-logger.js'
 
 import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
 import opsRoutes from '../plugins/ops-routes.js'
@@ -87,6 +88,8 @@ function loggerOptions (config: Config, opts: BuildOptions): FastifyServerOption
 export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, opts),
+    // request.log makes its pino child only when something is logged (src/lib/request-logger.ts).
+    childLoggerFactory: deferredChildLogger,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: false,
     genReqId: requestId,
