@@ -102,6 +102,23 @@ test('X-Forwarded-For picks the client only when a proxy is trusted', async (t) 
   t.equal((await spoof('198.51.100.3')).statusCode, 429, 'without a trusted proxy the header cannot buy a fresh budget')
 })
 
+test('IPv6 clients share one budget per /64; an IPv4-mapped address counts as its IPv4 client', async (t) => {
+  await flushPrefix()
+  const app = await build(t, { RATE_LIMIT_MAX: 2 })
+  const from = async (remoteAddress: string) => (await app.inject({ url: '/api/x', remoteAddress })).statusCode
+  t.equal(await from('2001:db8:1:2::10'), 404)
+  t.equal(await from('2001:DB8:1:2:ffff::20'), 404, 'another address (any spelling) of the same /64')
+  t.equal(await from('2001:db8:1:2::10'), 429, 'the /64 has spent its budget')
+  t.equal(await from('2001:db8:1:3::10'), 404, 'the next /64 has its own')
+  t.equal(await from('198.51.100.7'), 404)
+  t.equal(await from('::ffff:198.51.100.7'), 404, 'the mapped spelling of the same IPv4 client')
+  t.equal(await from('198.51.100.7'), 429, 'both spellings drew on one budget')
+
+  const keys = redisClient(t)
+  t.ok(await keys.exists('rate-limit:v1:2001:db8:1:2::'), 'the counter is keyed by the /64')
+  t.ok(await keys.exists('rate-limit:v1:198.51.100.7'), 'and by the IPv4 address')
+})
+
 test('with Redis down every request passes at once and one warning is logged', async (t) => {
   const logs: Logs = []
   const app = await build(t, { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_MAX: 2 }, { logs })
