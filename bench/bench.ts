@@ -191,7 +191,7 @@ async function main (): Promise<void> {
   }
   log('starting the service and the ceiling')
   // The flags of `npm start`.
-  const service = await startService(['--max-semi-space-size=4', '--max-old-space-size=160', '--import', './dist/src/telemetry.js', 'dist/src/server.js'], env, servicePort)
+  const service = await startService(['--max-semi-space-size=4', '--max-old-space-size=160', '--single-threaded-gc', '--import', './dist/src/telemetry.js', 'dist/src/server.js'], env, servicePort)
   const ceiling = await startCeiling(service.url)
   const rss = rssSampler(service.child.pid ?? 0)
   const http: LoadResult[] = []
