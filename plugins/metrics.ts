@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import metrics from 'fastify-metrics'
-import promClient, { Gauge, Histogram, Registry } from 'prom-client'
+import promClient, { Gauge, Registry } from 'prom-client'
+import { RequestHistogram, type HistogramSeries } from '../src/lib/request-histogram.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { buildInfo } from '../src/lib/build-info.js'
 import { sharedResult } from '../src/lib/shared-result.js'
@@ -38,31 +39,33 @@ const UNMEASURED_METHODS = new Set(['HEAD', 'OPTIONS', 'TRACE', 'CONNECT'])
 
 /**
  * The request histogram, observed once per response. Each (method, route, status) series is
- * resolved to its prom-client child once and kept, so a response costs one Map lookup and one
- * `observe`; the duration is Fastify's own (`reply.elapsedTime`, from the request's arrival),
- * so no timer is started per request.
+ * found once per route and status and kept (src/lib/request-histogram.ts), so a response costs
+ * two Map lookups and one `observe`; the duration is Fastify's own (`reply.elapsedTime`, from the
+ * request's arrival), so no timer is started per request.
  */
 function requestHistogram (fastify: FastifyInstance, registry: Registry): void {
-  const histogram = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'request duration in seconds',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry]
-  })
-  const series = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>()
+  const histogram = new RequestHistogram('http_request_duration_seconds', 'request duration in seconds', DURATION_BUCKETS)
+  registry.registerMetric(histogram.asMetric())
+  // Per route (its config object, one per route and method) and status; unmatched requests
+  // share one route object, so their method is part of the inner key.
+  const byRoute = new WeakMap<object, Map<string, HistogramSeries>>()
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (!UNMEASURED_METHODS.has(request.method) && request.routeOptions.config.disableMetrics !== true) {
-      const method = request.method
-      const route = routeLabel(request)
-      const status = reply.statusCode
-      const key = `${method} ${status} ${route}`
-      let child = series.get(key)
-      if (child === undefined) {
-        child = histogram.labels({ method, route, status_code: status })
-        series.set(key, child)
+    const config = request.routeOptions.config
+    if (!UNMEASURED_METHODS.has(request.method) && config.disableMetrics !== true) {
+      let statuses = byRoute.get(config)
+      if (statuses === undefined) {
+        statuses = new Map()
+        byRoute.set(config, statuses)
       }
-      child.observe(reply.elapsedTime / 1000)
+      const method = request.method
+      const status = reply.statusCode
+      const key = request.is404 ? `${method} ${status}` : String(status)
+      let series = statuses.get(key)
+      if (series === undefined || series.labels.method !== method) {
+        series = histogram.series({ method, route: routeLabel(request), status_code: status })
+        statuses.set(key, series)
+      }
+      series.observe(reply.elapsedTime / 1000)
     }
     done()
   })
