@@ -775,7 +775,7 @@ export interface operations {
                 minPrice?: string;
                 /** @description Full-text search over the product name, case-insensitive. Every word of 3 or more letters/digits must appear in the name as a whole word, except the last word, which also matches as a prefix (type-ahead: `organic tom` finds "Organic Tomatoes 1kg"). Shorter words and stop words ("the", "with", ...) are ignored; a `q` with no word left is a 400. Combines with every filter and sort; cursors are bound to it. */
                 q?: string;
-                /** @description Sort order; ties broken by id in the same direction. Default `id`, or `relevance` when `q` is given; `relevance` (best match first: names with the fewest words besides the query's, ties by id ascending) needs `q`. */
+                /** @description Sort order; ties broken by id in the same direction. Default `id`, or `relevance` when `q` is given; `relevance` (best match first by the full-text score, ties by id ascending) needs `q`; its cursors hold only while the catalog is unchanged (a 400 asks to start again after a catalog change). */
                 sort?: "id" | "-id" | "price" | "-price" | "createdAt" | "-createdAt" | "relevance";
             };
             header?: never;

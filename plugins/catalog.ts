@@ -142,9 +142,9 @@ async function catalog (fastify: FastifyInstance, opts: CatalogOptions) {
   }
 
   /** The page cache's lookup, with a page it was not allowed to store answered as it was read. */
-  async function throughCache (key: string, load: (route?: ReadRoute) => Promise<string>, alias?: string): Promise<PageLookup> {
+  async function throughCache (key: string, load: (route?: ReadRoute, version?: string) => Promise<string>, alias?: string): Promise<PageLookup> {
     try {
-      return await fastify.pageCache.get(key, async () => await storable(load), alias)
+      return await fastify.pageCache.get(key, async (version) => await storable(async (route) => await load(route, version)), alias)
     } catch (err) {
       if (err instanceof UnstoredPage) return { page: new CachedPage(err.text), cache: err.cache }
       throw err
@@ -165,7 +165,7 @@ async function catalog (fastify: FastifyInstance, opts: CatalogOptions) {
   const decorated: Catalog = {
     async list (query, alias) {
       const q = normaliseListQuery(query)
-      return await throughCache(canonicalQuery(q), async (route) => pageJson(await reads.page(q, route)), alias)
+      return await throughCache(canonicalQuery(q), async (route, version) => pageJson(await reads.page(q, route, version)), alias)
     },
 
     async categories (query) {

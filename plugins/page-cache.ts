@@ -46,9 +46,10 @@ export interface PageCache {
    * memory, else from Redis, under the current catalog version, else from `load`. Concurrent
    * misses for one key in this process share a single `load`. Redis errors or timeouts never
    * fail the call: the page is then loaded without the cache (BYPASS). `alias` also files the
-   * page in memory under that name, for `recall`.
+   * page in memory under that name, for `recall`. `load` is told the catalog version the page
+   * will be filed under (undefined when the cache is bypassed and the version is unknown).
    */
-  get: (query: string, load: () => Promise<string>, alias?: string) => Promise<PageLookup>
+  get: (query: string, load: (version?: string) => Promise<string>, alias?: string) => Promise<PageLookup>
 }
 
 /**
@@ -226,7 +227,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
         return { page: hit, cache: 'HIT', tier: 'redis' }
       }
       counted.miss.inc()
-      const page = await loadOnce(key, load)
+      const page = await loadOnce(key, async () => await load(version))
       remember(memoryKey, page, version)
       return { page, cache: 'MISS' }
     }

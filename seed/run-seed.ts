@@ -16,19 +16,17 @@ export interface RunSeedOutput {
   progressIntervalMs?: number
 }
 
-/** What the output says as each step of the search phase starts. */
+/** What the output says as each step of the counts phase starts. */
 const SEARCH_STEPS: Record<SearchStep, string> = {
-  words: 'indexing words for search',
-  'word-indexes': 'building the search word indexes',
-  counts: 'counting search words and categories'
+  counts: 'counting products per category'
 }
 
 /**
  * A seed run as the CLI and `npm run dev` do it: a progress bar on stderr when it is a
  * terminal, progress lines every few seconds on stdout when that is not one (`npm run dev >
  * file`, a pipe, a container), then the version bump (a Redis outage is a warning, not a
- * failure), then a one-line summary. The phases after the load (index build, search words,
- * swap) are long statements with no row count: each says when it starts, then writes a line
+ * failure), then a one-line summary. The phases after the load (index build with the FULLTEXT
+ * index, category counts, swap) are long statements with no row count: each says when it starts, then writes a line
  * every few seconds while it runs, under the bar on a terminal and on stdout off one.
  */
 export async function runSeed (config: Config, options: SeedOptions, io: RunSeedOutput = { err: process.stderr, out: process.stdout }): Promise<SeedReport> {
@@ -65,8 +63,7 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
         options.onPhase?.(phase)
       },
       searchProgress: {
-        step: (step) => { phases.start(SEARCH_STEPS[step], step === 'words' ? { total: options.count, unit: 'products' } : undefined) },
-        products: (products) => { phases.update(products) }
+        step: (step) => { phases.start(SEARCH_STEPS[step]) }
       }
     })
   } finally {
@@ -101,7 +98,7 @@ export function summary (r: SeedReport): string {
   const rate = Math.round(r.inserted / Math.max((r.loadMs + r.indexMs) / 1000, 0.001))
   return `seeded ${r.inserted.toLocaleString('en-US')} products (ids ${r.firstId}-${r.lastId}) in ${s(r.totalMs)} s: ` +
     `load ${s(r.loadMs)} s via ${r.method}${r.fallbackReason !== undefined ? ` (${r.fallbackReason})` : ''}, ` +
-    `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, search words ${s(r.searchMs)} s, ${rate.toLocaleString('en-US')} rows/s`
+    `${r.indexesRebuilt} indexes ${s(r.indexMs)} s, category counts ${s(r.searchMs)} s, ${rate.toLocaleString('en-US')} rows/s`
 }
 
 /**

@@ -1,8 +1,9 @@
 // One seed run, start to end: migrate, take the seed lock, load the generated products (into a
-// copy that is swapped in, or appended to the live table), write the search tables with them.
+// copy that is swapped in, or appended to the live table), write the category counts with them.
 // The jobs themselves live beside this file: data.ts (the row generator), load-products.ts with
 // load-data.ts and insert-rows.ts (how rows reach MySQL), table-swap.ts (copies, indexes,
-// RENAME), search-rebuild.ts (the search tables) and run-seed.ts (progress, version bump, CLI).
+// RENAME; the FULLTEXT index search reads is rebuilt there with the other indexes),
+// search-rebuild.ts (the category counts) and run-seed.ts (progress, version bump, CLI).
 import { randomBytes } from 'node:crypto'
 import type mysql from 'mysql2/promise'
 import { CATALOG_VERSION_READ, CATALOG_VERSION_RECORD } from '../src/lib/catalog-reads.js'
@@ -12,7 +13,6 @@ import { connect, seedSettings, throwIfAborted, withConnection, withSeedLock, ty
 import { ProductGenerator, SEEDED_REFERENCE_TIME } from './data.js'
 import { loadProducts } from './load-products.js'
 import type { RowSource } from './product-rows.js'
-import { SEARCH_TABLES } from './search-index.js'
 import { SEARCH_TABLE_LIST, buildSearchCopies, indexAppended, type SearchProgress } from './search-rebuild.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 import { addIndexes, copyOf, createCopies, dropCopies, dropLeftovers, dropSecondaryIndexes, swapIn, type IndexClause } from './table-swap.js'
@@ -24,20 +24,21 @@ export type { SearchProgress, SearchStep } from './search-rebuild.js'
 export { reindexSearch } from './search-rebuild.js'
 export { bumpCatalogVersion } from './catalog-version.js'
 
-/** The seeder's options, plus the steps and progress of the search phase (for the output). */
+/** The seeder's options, plus the steps of the counts phase (for the output). */
 export interface SeedRunOptions extends SeedOptions {
   searchProgress?: SearchProgress
 }
 
 const PRODUCTS = 'products'
-/** Every table a replacing run fills a copy of and swaps in: the catalog and its search tables. */
+/** Every table a replacing run fills a copy of and swaps in: the catalog and its category counts. */
 const SWAPPED: readonly string[] = [PRODUCTS, ...SEARCH_TABLE_LIST]
 
 /**
  * Inserts `count` generated products. Migrates first. When the catalog is empty (or `reset`)
  * rows go into a fresh copy of the table whose secondary indexes are dropped for the load and
- * rebuilt in one ALTER, and the copy then replaces `products` (with fresh search tables) in one
- * atomic RENAME: the live table keeps serving, and never lacks an index, until the swap.
+ * rebuilt in one ALTER, and the copy then replaces `products` in one
+ * atomic RENAME (with fresh category counts): the live table keeps serving, and never lacks an
+ * index, until the swap.
  * Otherwise rows are appended to the live table with its indexes in place.
  */
 export async function seedCatalog (db: DbSettings, options: SeedRunOptions): Promise<SeedReport> {
@@ -77,12 +78,12 @@ async function seedLocked (settings: MysqlSettings, control: mysql.Connection, o
     options.onPhase?.('index')
     const [, indexMs] = await timed(async () => { await addIndexes(control, table, indexes) })
     throwIfAborted(options.signal)
-    // The search tables follow the products they describe: rebuilt beside a replacing copy (and
-    // swapped in with it), or extended with the appended products.
+    // The category counts follow the products they describe: rebuilt beside a replacing copy
+    // (and swapped in with it), or refreshed after appending.
     options.onPhase?.('search')
     const [, searchMs] = await timed(async () => {
-      if (replace) await buildSearchCopies(settings, control, table, method, options.searchProgress)
-      else await indexAppended(settings, control, PRODUCTS, method, options.searchProgress)
+      if (replace) await buildSearchCopies(control, table, options.searchProgress)
+      else await indexAppended(control, PRODUCTS, options.searchProgress)
     })
     if (replace) {
       throwIfAborted(options.signal)
@@ -144,7 +145,6 @@ function generatorFor (seed: string | undefined): ProductGenerator {
 async function takeBack (control: mysql.Connection, rows: RowSource): Promise<void> {
   const range = [rows.firstId, rows.firstId + rows.count - 1]
   await control.query(`DELETE FROM ${PRODUCTS} WHERE id BETWEEN ? AND ?`, range).catch(() => {})
-  await control.query(`DELETE FROM ${SEARCH_TABLES.words} WHERE product_id BETWEEN ? AND ?`, range).catch(() => {})
 }
 
 async function timed<T> (work: () => Promise<T>): Promise<[T, number]> {

@@ -1,13 +1,10 @@
 import type { Product, ProductPage } from '../schemas/product.js'
 import type { CategoryCounts, CategoryQuery } from '../schemas/category.js'
 import { NotFoundError } from './errors.js'
-import { cursorColumn, encodeCursor } from './cursor.js'
+import { InvalidCursorError, cursorColumn, encodeCursor, parseRelevanceValue, relevanceValue } from './cursor.js'
 import { assertInteger, buildPageStatement, normalisePrices, type ListQuery } from './keyset.js'
 import { parseSearch, type ParsedSearch } from './search-words.js'
-import {
-  categoriesStatement, expandTerms, matchesNothing, searchCategoriesStatement, searchPageStatement, vocabularyStatement,
-  type ExpandedTerm, type VocabularyRow
-} from './search-sql.js'
+import { categoriesStatement, searchCategoriesStatement, searchPageStatement } from './search-sql.js'
 
 /** Told whether a read was sent to the replica (plugins/mysql.ts marks it). */
 export interface ReadRoute { replica: boolean }
@@ -29,8 +26,12 @@ export const CATALOG_VERSION_RECORD =
 
 /** `route`, when given, is marked if any statement of the call was sent to the replica. */
 export interface CatalogReads {
-  /** One page of the list (keyset statement, or a search over the word table). */
-  page: (q: ListQuery, route?: ReadRoute) => Promise<ProductPage>
+  /**
+   * One page of the list (keyset statement, or a full-text search). `version` is the catalog
+   * version the page is read under (undefined when unknown: Redis unavailable); a relevance
+   * cursor of another version is a 400, and the next one carries this version.
+   */
+  page: (q: ListQuery, route?: ReadRoute, version?: string) => Promise<ProductPage>
   /** Per-category counts for optional search and price bounds; throws a 400 error for bad input. */
   categories: (query: CategoryQuery, route?: ReadRoute) => Promise<CategoryCounts>
   /** One product; throws a 404 error when there is none with this id. */
@@ -57,20 +58,38 @@ function toProduct (row: ProductRow): Product {
   }
 }
 
+/** The catalog version of a relevance cursor issued while the version could not be read. */
+const UNKNOWN_VERSION = '0'
+
 /** The cursor of the page that follows `last`: the sort value it ended on (if any) and its id. */
-function cursorAfter (q: ListQuery, last: Product, sortValue: unknown): string {
+function cursorAfter (q: ListQuery, last: Product, sortValue: unknown, version: string | undefined): string {
   const column = cursorColumn(q.sort)
   const value = column === 'id'
     ? null
-    : column === 'price' ? last.price.toFixed(2) : column === 'createdAt' ? last.createdAt : String(Number(sortValue))
+    : column === 'price'
+      ? last.price.toFixed(2)
+      : column === 'createdAt' ? last.createdAt : relevanceValue(Number(sortValue), version ?? UNKNOWN_VERSION)
   return encodeCursor({ sort: q.sort, value, id: last.id, digest: q.digest })
 }
 
 /** The page of `rows` (limit + 1 fetched: the extra one says whether a next page exists). */
-function pageOfRows (q: ListQuery, rows: Array<ProductRow & { sort_value?: unknown }>): ProductPage {
+function pageOfRows (q: ListQuery, rows: Array<ProductRow & { sort_value?: unknown }>, version?: string): ProductPage {
   const data = rows.slice(0, q.limit).map(toProduct)
-  const nextCursor = rows.length > q.limit ? cursorAfter(q, data[data.length - 1], rows[q.limit - 1].sort_value) : null
+  const nextCursor = rows.length > q.limit ? cursorAfter(q, data[data.length - 1], rows[q.limit - 1].sort_value, version) : null
   return { data, nextCursor }
+}
+
+/**
+ * Refuses a relevance cursor read under another catalog version than `version`: ranks depend
+ * on the whole catalog, so its position may no longer be where it was. (With the version
+ * unknown, Redis being unavailable, the cursor is taken as it is.)
+ */
+function assertCurrentRelevance (q: ListQuery, version: string | undefined): void {
+  if (q.after === null || cursorColumn(q.sort) !== 'relevance' || version === undefined) return
+  if (parseRelevanceValue(q.after.value ?? '').version !== version) {
+    throw new InvalidCursorError('the catalog has changed since it was issued, and relevance ranks change with it; ' +
+      'start again from the first page (no cursor), or page by id, price or createdAt, whose cursors survive catalog changes')
+  }
 }
 
 /**
@@ -83,23 +102,16 @@ export function catalogReads (db: ReadDb): CatalogReads {
     return await db.query(sql, params, route === undefined ? { read: true } : { read: true, route }) as T
   }
 
-  /** The terms of a search with the words each matches (one vocabulary read). */
-  async function expand (search: ParsedSearch, route: ReadRoute | undefined): Promise<ExpandedTerm[]> {
-    const statement = vocabularyStatement(search.terms)
-    return expandTerms(search.terms, await read<VocabularyRow[]>(statement.sql, statement.params, route))
-  }
-
-  /** A search page: the word table in the sort's order, then the page's products by id. */
-  async function searchPage (q: ListQuery, search: ParsedSearch, route: ReadRoute | undefined): Promise<ProductPage> {
-    const expanded = await expand(search, route)
-    if (matchesNothing(expanded)) return { data: [], nextCursor: null }
-    const statement = searchPageStatement({ sort: q.sort, limit: q.limit, filters: q.filters, after: q.after, expanded })
-    return pageOfRows(q, await read<Array<ProductRow & { sort_value: unknown }>>(statement.sql, statement.params, route))
+  /** A search page: one statement over the FULLTEXT index. */
+  async function searchPage (q: ListQuery, search: ParsedSearch, route: ReadRoute | undefined, version: string | undefined): Promise<ProductPage> {
+    assertCurrentRelevance(q, version)
+    const statement = searchPageStatement({ sort: q.sort, limit: q.limit, filters: q.filters, after: q.after, terms: search.terms })
+    return pageOfRows(q, await read<Array<ProductRow & { sort_value: unknown }>>(statement.sql, statement.params, route), version)
   }
 
   return {
-    async page (q, route) {
-      if (q.search !== undefined) return await searchPage(q, q.search, route)
+    async page (q, route, version) {
+      if (q.search !== undefined) return await searchPage(q, q.search, route, version)
       const statement = buildPageStatement(q)
       return pageOfRows(q, await read<ProductRow[]>(statement.sql, statement.params, route))
     },
@@ -110,9 +122,7 @@ export function catalogReads (db: ReadDb): CatalogReads {
       if (query.q === undefined) {
         statement = categoriesStatement(filters)
       } else {
-        const expanded = await expand(parseSearch(query.q), route)
-        if (matchesNothing(expanded)) return { data: [] }
-        statement = searchCategoriesStatement(filters, expanded)
+        statement = searchCategoriesStatement(filters, parseSearch(query.q).terms)
       }
       const rows = await read<Array<{ category: string, count: unknown }>>(statement.sql, statement.params, route)
       return { data: rows.map((r) => ({ category: r.category, count: Number(r.count) })) }

@@ -9,7 +9,9 @@ import { ALL_SORTS, type Sort } from '../schemas/product.js'
  * - `1` is the format version;
  * - the sort value and id are those of the last row of the page (the keyset position); the sort
  *   value is empty for the id sorts, `12345.67` for the price sorts, an ISO instant with
- *   milliseconds for the createdAt sorts and the relevance key (a small integer) for `relevance`;
+ *   milliseconds for the createdAt sorts and, for `relevance`, `<rank>~<catalog version>`: the
+ *   full-text rank (the engine's score × 10⁶, rounded) and the catalog version it was read
+ *   under (ranks move when the catalog changes, so such a cursor is only good for that version);
  * - the filter digest binds the cursor to the normalised filters, search terms and sort it was issued for, so
  *   that a cursor replayed with other filters is refused instead of answering a wrong page.
  *
@@ -49,7 +51,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
 const ID = /^[1-9][0-9]{0,15}$/
 const DIGEST = /^[A-Za-z0-9_-]{16}$/
 const PRICE = /^(?:0|[1-9][0-9]{0,7})\.[0-9]{2}$/
-const RELEVANCE = /^(?:0|[1-9][0-9]{0,4})$/
+const RELEVANCE = /^(?:0|[1-9][0-9]{0,14})~(?:0|[1-9][0-9]{0,15})$/
 const INSTANT = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/
 
 /** The columns of the plain listing's sorts. */
@@ -78,6 +80,16 @@ export function filterDigest (sort: Sort, filters: CatalogFilters): string {
   if (filters.q !== undefined) parts.push(filters.q)
   const canonical = JSON.stringify(parts)
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
+}
+
+/** The sort value of a relevance cursor: the row's rank and the catalog version it was read under. */
+export function relevanceValue (rank: number, version: string): string {
+  return `${rank}~${version}`
+}
+
+export function parseRelevanceValue (value: string): { rank: string, version: string } {
+  const [rank, version] = value.split('~')
+  return { rank, version }
 }
 
 /** Whether a cursor's sort value has exactly the shape its sort column produces. */

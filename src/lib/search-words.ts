@@ -7,11 +7,7 @@ import createError from '@fastify/error'
  * than 3 characters, longer than 84, and the stop words below are not indexed and are ignored in
  * a query: the same rules as the InnoDB FULLTEXT parser with its defaults
  * (`innodb_ft_min_token_size=3`, `innodb_ft_max_token_size=84`, the default stop word list), so
- * a name is found by the words a FULLTEXT search would find it by.
- *
- * The catalog keeps these words in `product_words` (one row per distinct word of each name,
- * written by the seeder); a search reads that table in the order of the requested sort
- * (see search-sql.ts).
+ * a query asks for exactly the words the FULLTEXT index holds (see search-sql.ts).
  */
 
 export const MIN_WORD_LENGTH = 3

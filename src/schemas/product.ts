@@ -54,7 +54,8 @@ export const ProductListQuery = Type.Object({
   maxPrice: Type.Optional(PriceParam('Highest price, inclusive')),
   sort: Type.Optional(Type.Enum([...ALL_SORTS], {
     description: 'Sort order; ties broken by id in the same direction. Default `id`, or `relevance` when `q` is given; ' +
-      '`relevance` (best match first: names with the fewest words besides the query\'s, ties by id ascending) needs `q`.',
+      '`relevance` (best match first by the full-text score, ties by id ascending) needs `q`; its cursors hold only while the catalog ' +
+      'is unchanged (a 400 asks to start again after a catalog change).',
     examples: ['price', 'relevance']
   })),
   q: Type.Optional(Type.String({

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { isIndexed, nameWords, parseSearch } from '../../src/lib/search-words.js'
 import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
 import { normaliseListQuery } from '../../src/lib/keyset.js'
-import { expandTerms, matchesNothing, searchPageStatement, vocabularyStatement, MAX_EXPANSIONS } from '../../src/lib/search-sql.js'
+import { booleanQuery, searchCategoriesStatement, searchPageStatement } from '../../src/lib/search-sql.js'
 
 test('nameWords keeps the distinct words of 3+ letters or digits, lower case, without stop words', async (t) => {
   t.same(nameWords('Organic Tomatoes 1kg'), ['organic', 'tomatoes', '1kg'])
@@ -35,37 +35,45 @@ test('parseSearch: whole words, the last word as a prefix, one canonical spellin
   }), { numRuns: 2000 })
 })
 
-test('relevance: default with q, refused without; cursors carry the relevance key and are bound to q', async (t) => {
+test('relevance: default with q, refused without; cursors carry rank and catalog version and are bound to q', async (t) => {
   t.equal(normaliseListQuery({ q: 'organic' }).sort, 'relevance')
   t.equal(normaliseListQuery({}).sort, 'id')
   t.throws(() => normaliseListQuery({ sort: 'relevance' }), { statusCode: 400, message: /needs a search/ })
   const q = normaliseListQuery({ q: 'organic tom' })
-  const cursor = encodeCursor({ sort: 'relevance', value: '3', id: 42, digest: q.digest })
-  t.same(decodeCursor(cursor), { sort: 'relevance', value: '3', id: 42, digest: q.digest })
-  t.same(normaliseListQuery({ q: 'Organic,  TOM', cursor }).after, { value: '3', id: 42 }, 'another spelling of the same search accepts the cursor')
+  const cursor = encodeCursor({ sort: 'relevance', value: '31008~7', id: 42, digest: q.digest })
+  t.same(decodeCursor(cursor), { sort: 'relevance', value: '31008~7', id: 42, digest: q.digest })
+  t.same(normaliseListQuery({ q: 'Organic,  TOM', cursor }).after, { value: '31008~7', id: 42 }, 'another spelling of the same search accepts the cursor')
   t.throws(() => normaliseListQuery({ q: 'tom organic', cursor }), { message: /other filters/ }, 'another last word (prefix) is another search')
   t.throws(() => normaliseListQuery({ q: 'organic tomatoes', cursor }), { statusCode: 400, message: /other filters/ })
-  t.throws(() => encodeCursor({ sort: 'relevance', value: '1.5', id: 1, digest: q.digest }))
+  for (const value of ['1.5', '3', '3~', '~3', '-1~2', '01~2', '1~02', '1~2~3']) {
+    t.throws(() => encodeCursor({ sort: 'relevance', value, id: 1, digest: q.digest }), /invalid relevance cursor value/, value)
+  }
   t.throws(() => decodeCursor(Buffer.from(`1|relevance|x|1|${q.digest}`).toString('base64url')), { message: /malformed/ })
   t.not(normaliseListQuery({ sort: 'id' }).digest, normaliseListQuery({ sort: 'id', q: 'organic' }).digest)
 })
 
-test('search SQL: vocabulary per term, rarest term drives, wide prefixes read as one range', async (t) => {
-  const terms = parseSearch('organic tom').terms
-  const vocab = vocabularyStatement(terms)
-  t.same(vocab.params, ['organic', 'tom%'])
-  const expanded = expandTerms(terms, [
-    { term: 0, word: 'organic', products: 1000 },
-    { term: 1, word: 'tomato', products: 40 },
-    { term: 1, word: 'tomatoes', products: 60 }
-  ])
-  t.equal(matchesNothing(expanded), false)
-  const page = searchPageStatement({ sort: 'price', limit: 20, filters: {}, after: null, expanded })
-  t.match(page.sql, /UNION/, 'a prefix of two words is a union of two ranges')
-  t.same(page.params.slice(0, 2), ['tomato', 'organic'], 'the rarer term drives, the other is checked')
-  t.equal(matchesNothing(expandTerms(terms, [{ term: 1, word: 'tomato', products: 1 }])), true)
-  const wide = expandTerms(parseSearch('zes').terms,
-    Array.from({ length: MAX_EXPANSIONS + 1 }, (_, i) => ({ term: 0, word: `zest${i}`, products: 1 })))
-  t.equal(wide[0].words, null)
-  t.match(searchPageStatement({ sort: 'id', limit: 20, filters: {}, after: null, expanded: wide }).sql, /LIKE \?/)
+test('search SQL: one FULLTEXT condition in boolean mode, every term required, the last also as a prefix', async (t) => {
+  const terms = parseSearch('Organic tom').terms
+  t.equal(booleanQuery(terms), '+organic +tom*')
+  fc.assert(fc.property(fc.string({ maxLength: 100 }), (q) => {
+    let parsed
+    try { parsed = parseSearch(q) } catch { return true }
+    // Only required words and one trailing wildcard: no operator of the boolean syntax from q.
+    return /^\+[\p{L}\p{N}]+\*?(?: \+[\p{L}\p{N}]+\*?)*$/u.test(booleanQuery(parsed.terms))
+  }), { numRuns: 1000 })
+
+  const byPrice = searchPageStatement({ sort: '-price', limit: 20, filters: { category: 'fruits', minPrice: '10.00' }, after: { value: '12.50', id: 9 }, terms })
+  t.match(byPrice.sql, /WHERE MATCH\(name\) AGAINST\(\? IN BOOLEAN MODE\) AND category = \? AND price >= \? AND \(price < \? OR \(price = \? AND id < \?\)\) ORDER BY price DESC, id DESC LIMIT \?$/)
+  t.same(byPrice.params, ['+organic +tom*', 'fruits', '10.00', '12.50', '12.50', '9', '21'])
+
+  const byRank = searchPageStatement({ sort: 'relevance', limit: 5, filters: {}, after: { value: '31008~7', id: 9 }, terms })
+  t.match(byRank.sql, /ROUND\(MATCH\(name\) AGAINST\(\? IN BOOLEAN MODE\) \* 1000000\) AS sort_value/)
+  t.match(byRank.sql, /ORDER BY sort_value DESC, id ASC LIMIT \?$/)
+  t.same(byRank.params, ['+organic +tom*', '+organic +tom*', '+organic +tom*', '31008', '+organic +tom*', '31008', '9', '6'],
+    'placeholders in text order: the select list\'s rank first, the rank (not the version) from the cursor')
+  t.equal((byRank.sql.match(/\?/g) ?? []).length, byRank.params.length)
+
+  const counts = searchCategoriesStatement({ category: 'ignored', maxPrice: '30.00' }, terms)
+  t.match(counts.sql, /^SELECT category, COUNT\(\*\) AS count FROM products WHERE MATCH\(name\) AGAINST\(\? IN BOOLEAN MODE\) AND price <= \? GROUP BY category ORDER BY category$/)
+  t.same(counts.params, ['+organic +tom*', '30.00'], 'counts per category ignore a category filter')
 })

@@ -289,21 +289,19 @@ test('no SQL text is built from values: every interpolation into SQL has been re
       'hint', 'filter', "order('')", "order('p.')", "COLUMNS.join(', ')"
     ],
     // the seeder's own table names (module constants) and identifiers, each escaped
-    'seed/seeder.ts': ['PRODUCTS', 'SEARCH_TABLES.words'],
+    'seed/seeder.ts': ['PRODUCTS'],
     'seed/connection.ts': ["ifExists ? 'IF EXISTS ' : ''", "tables.map((t) => mysql.escapeId(t)).join(', ')"],
     'seed/insert-rows.ts': ["PRODUCT_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')"],
-    'seed/search-index.ts': ["WORD_COLUMNS.map((c) => mysql.escapeId(c)).join(', ')"],
     // index names (escaped) and index clauses read back from SHOW CREATE TABLE of the seeder's own table
     'seed/table-swap.ts': [
       "indexes.map((i) => `DROP INDEX ${mysql.escapeId(i.name)}`).join(', ')",
       "indexes.map((i) => `ADD ${i.clause}`).join(', ')"
     ],
-    // the search statements: term indexes and limits (numbers), `?` placeholder lists, index and
-    // column names from the SORT_INDEX map, WHERE fragments with `?` placeholders, fixed keywords
+    // the search statements: the fixed column list, the MATCH and rank expressions (constants
+    // with `?` placeholders), column names from the SORT_COLUMN map, WHERE fragments with `?`
+    // placeholders, the sort direction keyword
     'src/lib/search-sql.ts': [
-      'i', 'MAX_EXPANSIONS + 1', "e.words.map(() => '?').join(', ')", "wordCondition('x', c, params)",
-      'index', 'col', 'distinct', 'hint', 'orderBy', "where.join(' AND ')", "order('')", "order('k.')",
-      "parts.join(' UNION ')", 'keys', 'count'
+      'COLUMNS', 'RANK', "where.join(' AND ')", 'col', 'op', 'order'
     ]
   }
   const found = sqlInterpolations(ROOT, ['plugins', 'routes', 'src', 'seed'])

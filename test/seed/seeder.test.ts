@@ -141,9 +141,9 @@ test('after seeding, the table and its indexes are exactly those of the migratio
   const conn = await sql(t)
   const migrated = await tableDefinition(conn)
   const report = await seed({ count: 5000, reset: true, seed: 'indexes' })
-  t.equal(report.indexesRebuilt, 5, 'the five secondary indexes were dropped for the load and rebuilt')
+  t.equal(report.indexesRebuilt, 6, 'the six secondary indexes (five B-trees and the FULLTEXT index) were dropped for the load and rebuilt')
   t.equal(await tableDefinition(conn), migrated, 'SHOW CREATE TABLE is unchanged')
-  t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'])
+  t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'schema_migrations', 'webhook_events'])
 
   const kept = await seed({ count: 2000, reset: true, seed: 'indexes', rebuildIndexes: false })
   t.equal(kept.indexesRebuilt, 0, 'loading with the indexes in place is possible too')
@@ -165,7 +165,7 @@ test('a stopped load leaves the live catalog as it was, whether it was reloading
       onProgress: (n) => { if (n >= 3000) abort.abort() }
     }), /aborted/, `${method} stops`)
     t.same(await rows(conn), before, `${method}: the catalog is unchanged`)
-    t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'product_words', 'schema_migrations', 'search_words', 'webhook_events'], `${method}: no work table left`)
+    t.same(await tables(conn), ['catalog_version', 'category_counts', 'orders', 'products', 'schema_migrations', 'webhook_events'], `${method}: no work table left`)
   }
   for (const method of ['load-data', 'insert'] as const) {
     const abort = new AbortController()
@@ -210,7 +210,7 @@ test('runSeed bumps the catalog version in Redis and prints a summary', async (t
   t.equal(await redis.get(CATALOG_VERSION_KEY), '51', 'a bump below the recorded version is raised above it')
   const [[raised]] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM catalog_version WHERE id = 1')
   t.equal(Number(raised.version), 51, 'and recorded')
-  t.match(out.text, /\nseeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 5 indexes [\d.]+ s, search words [\d.]+ s, [\d,]+ rows\/s\n$/,
+  t.match(out.text, /\nseeded 2,000 products \(ids 1-2000\) in [\d.]+ s: load [\d.]+ s via (load-data|insert), 6 indexes [\d.]+ s, category counts [\d.]+ s, [\d,]+ rows\/s\n$/,
     'the summary is the last line')
   t.equal(err.text, '', 'no progress bar when stderr is not a terminal')
   t.equal(report.inserted, 2000)
@@ -309,7 +309,7 @@ test('runSeed writes progress lines to stdout when it is not a terminal, and non
   t.equal(counts.at(-1), 3000, 'the last one reports every row')
   t.equal(written[0], 'seeding: loading 3,000 products...', 'the load is announced')
   t.ok(written.some((l) => /^seeding: 3,000 rows loaded in [\d.]+ s$/.test(l)), 'the end of the load is said')
-  for (const phase of ['building indexes', 'indexing words for search', 'building the search word indexes', 'counting search words and categories', 'swapping in the new catalog']) {
+  for (const phase of ['building indexes', 'counting products per category', 'swapping in the new catalog']) {
     t.ok(written.includes(`seeding: ${phase}...`), `${phase} is announced`)
   }
   t.match(written.at(-1), /^seeded 3,000 products/, 'the summary comes last')
@@ -319,7 +319,7 @@ test('runSeed writes progress lines to stdout when it is not a terminal, and non
   await runSeed(config, { count: 500, reset: true, seed: 'tty' }, { out: terminal, err: sink(), progressIntervalMs: 0 })
   const shown = terminal.text.trimEnd().split('\n')
   t.notOk(shown.some((l) => /rows \(\d+%\)/.test(l)), 'a terminal on stdout gets no paced load lines')
-  t.ok(shown.includes('seeding: indexing words for search...'), 'but it hears of the phases after the load')
+  t.ok(shown.includes('seeding: counting products per category...'), 'but it hears of the phases after the load')
   t.match(shown.at(-1), /^seeded 500 products/, 'then the summary')
 
   // A terminal on stderr: the bar, then the phase lines under it; stdout still gets its lines.
@@ -327,7 +327,7 @@ test('runSeed writes progress lines to stdout when it is not a terminal, and non
   const piped = sink()
   await runSeed(config, { count: 500, reset: true, seed: 'tty' }, { out: piped, err: bar, progressIntervalMs: 0 })
   t.match(bar.text, /seeding \[/, 'the bar is drawn on stderr')
-  for (const phase of ['building indexes', 'indexing words for search', 'swapping in the new catalog']) {
+  for (const phase of ['building indexes', 'counting products per category', 'swapping in the new catalog']) {
     t.ok(bar.text.includes(`seeding: ${phase}...\n`), `${phase} is announced under the bar`)
     t.ok(piped.text.includes(`seeding: ${phase}...\n`), `${phase} is announced on stdout`)
   }
