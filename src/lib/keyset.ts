@@ -209,6 +209,32 @@ export function toSqlDatetime (iso: string): string {
   return iso.replace('T', ' ').replace('Z', '')
 }
 
+/** The filters as WHERE conditions on `products` (values as `?` parameters). Shared by searches. */
+export function filterConditions (filters: CatalogFilters, where: string[], params: string[]): void {
+  if (filters.category !== undefined) { where.push('category = ?'); params.push(filters.category) }
+  if (filters.minPrice !== undefined) { where.push('price >= ?'); params.push(filters.minPrice) }
+  if (filters.maxPrice !== undefined) { where.push('price <= ?'); params.push(filters.maxPrice) }
+}
+
+/**
+ * The keyset condition "after this row" for a listing sort column (values as `?` parameters).
+ * Shared by searches, whose id, price and createdAt sorts page the same way.
+ */
+export function afterCondition (column: SortColumn, desc: boolean, after: CursorPosition, where: string[], params: string[]): void {
+  const op = desc ? '<' : '>'
+  const id = String(after.id)
+  if (column === 'id') {
+    where.push(`id ${op} ?`)
+    params.push(id)
+    return
+  }
+  // Expanded form of (col, id) > (?, ?): MariaDB range-optimises this, not the row constructor.
+  const col = COLUMN[column]
+  const value = column === 'createdAt' ? toSqlDatetime(after.value ?? '') : after.value ?? ''
+  where.push(`(${col} ${op} ? OR (${col} = ? AND id ${op} ?))`)
+  params.push(value, value, id)
+}
+
 /**
  * The statement for one page: filters, the keyset condition after the cursor, ORDER BY the
  * sort column then id in the same direction, LIMIT limit + 1 (the extra row tells whether a
@@ -224,25 +250,10 @@ export function buildPageStatement (q: ListQuery, planned?: IndexPlan): PageStat
   const where: string[] = []
   const params: string[] = []
 
-  if (q.filters.category !== undefined) { where.push('category = ?'); params.push(q.filters.category) }
-  if (q.filters.minPrice !== undefined) { where.push('price >= ?'); params.push(q.filters.minPrice) }
-  if (q.filters.maxPrice !== undefined) { where.push('price <= ?'); params.push(q.filters.maxPrice) }
-
-  const op = desc ? '<' : '>'
+  filterConditions(q.filters, where, params)
+  if (q.after !== null) afterCondition(column, desc, q.after, where, params)
   const dir = desc ? 'DESC' : 'ASC'
   const col = COLUMN[column]
-  if (q.after !== null) {
-    const id = String(q.after.id)
-    if (column === 'id') {
-      where.push(`id ${op} ?`)
-      params.push(id)
-    } else {
-      // Expanded form of (col, id) > (?, ?): MariaDB range-optimises this, not the row constructor.
-      const value = column === 'createdAt' ? toSqlDatetime(q.after.value ?? '') : q.after.value ?? ''
-      where.push(`(${col} ${op} ? OR (${col} = ? AND id ${op} ?))`)
-      params.push(value, value, id)
-    }
-  }
   params.push(String(q.limit + 1))
 
   const hint = plan.indexes.length > 0 ? ` FORCE INDEX (${plan.indexes.map((i) => i === 'PRIMARY' ? '`PRIMARY`' : i).join(', ')})` : ''

@@ -3,7 +3,7 @@
 import type { Sort } from '../schemas/product.js'
 import { parseRelevanceValue, type CatalogFilters, type CursorPosition } from './cursor.js'
 import type { SearchTerm } from './search-words.js'
-import { toSqlDatetime } from './keyset.js'
+import { afterCondition, filterConditions } from './keyset.js'
 
 /**
  * SQL for searches, over the InnoDB FULLTEXT index on `products.name`
@@ -50,13 +50,6 @@ export interface SearchPageInput {
   terms: readonly SearchTerm[]
 }
 
-/** The filters as conditions on `products` (the search itself aside). */
-function filterConditions (filters: CatalogFilters, where: string[], params: string[]): void {
-  if (filters.category !== undefined) { where.push('category = ?'); params.push(filters.category) }
-  if (filters.minPrice !== undefined) { where.push('price >= ?'); params.push(filters.minPrice) }
-  if (filters.maxPrice !== undefined) { where.push('price <= ?'); params.push(filters.maxPrice) }
-}
-
 /**
  * The statement for one search page: the matching products in the sort's order, from the cursor
  * on, `limit + 1` at most (the extra row says whether a next page exists); with `sort_value`
@@ -87,21 +80,10 @@ export function searchPageStatement (input: SearchPageInput): Statement {
   }
 
   const desc = input.sort.startsWith('-')
-  const op = desc ? '<' : '>'
   const dir = desc ? 'DESC' : 'ASC'
   const col = SORT_COLUMN[column]
-  if (input.after !== null) {
-    const id = String(input.after.id)
-    if (column === 'id') {
-      where.push(`id ${op} ?`)
-      params.push(id)
-    } else {
-      // Expanded form of (col, id) > (?, ?), as in the listing's statements.
-      const value = column === 'createdAt' ? toSqlDatetime(input.after.value ?? '') : input.after.value ?? ''
-      where.push(`(${col} ${op} ? OR (${col} = ? AND id ${op} ?))`)
-      params.push(value, value, id)
-    }
-  }
+  // The id, price and createdAt sorts page exactly as the listing does.
+  if (input.after !== null) afterCondition(column, desc, input.after, where, params)
   params.push(limit)
   const order = column === 'id' ? `id ${dir}` : `${col} ${dir}, id ${dir}`
   return { sql: `SELECT ${COLUMNS} FROM products WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, params }
