@@ -76,11 +76,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   // Counted in plain numbers on the request's path and handed to prom-client when scraped: a
   // labelled inc() builds and checks its label set each time, a measurable share of a HIT.
   const tally = { hit: 0, miss: 0, bypass: 0, memory: 0 }
-  const counted = {
-    hit: { inc: () => { tally.hit++ } },
-    miss: { inc: () => { tally.miss++ } },
-    bypass: { inc: () => { tally.bypass++ } }
-  }
   // eslint-disable-next-line no-new -- registered in the registry, read through collect()
   new Counter({
     name: 'products_cache_requests_total',
@@ -104,7 +99,6 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       this.inc(tally.memory)
     }
   })
-  const memoryHits = { inc: () => { tally.memory++ } }
 
   const versions = new VersionWatch({
     read: async () => await health.run(async () => await redis.get(CATALOG_VERSION_KEY)) ?? '0',
@@ -182,7 +176,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
   }
 
   function bypass (key: string, load: () => Promise<string>, err: unknown): Promise<PageLookup> {
-    counted.bypass.inc()
+    tally.bypass++
     fastify.log.debug({ err: { message: (err as Error).message } }, 'page cache bypassed')
     return loadOnce(`bypass:${key}`, load, false).then((page) => ({ page, cache: 'BYPASS' as const }))
   }
@@ -192,7 +186,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       const version = versions.current()
       if (version === undefined) return undefined
       const page = fromMemory(alias, version)
-      if (page !== undefined) { counted.hit.inc(); memoryHits.inc() }
+      if (page !== undefined) { tally.hit++; tally.memory++ }
       return page
     },
 
@@ -206,7 +200,7 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       }
       const remembered = fromMemory(memoryKey, version)
       if (remembered !== undefined) {
-        counted.hit.inc(); memoryHits.inc()
+        tally.hit++; tally.memory++
         return { page: remembered, cache: 'HIT', tier: 'memory' }
       }
 
@@ -221,12 +215,12 @@ async function pageCache (fastify: FastifyInstance, opts: PageCacheOptions) {
       }
       const hit = stored === null ? undefined : CachedPage.fromStored(stored)
       if (hit !== undefined) {
-        counted.hit.inc()
+        tally.hit++
         storedAt(hit, key)
         remember(memoryKey, hit, version)
         return { page: hit, cache: 'HIT', tier: 'redis' }
       }
-      counted.miss.inc()
+      tally.miss++
       const page = await loadOnce(key, async () => await load(version))
       remember(memoryKey, page, version)
       return { page, cache: 'MISS' }
