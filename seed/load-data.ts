@@ -1,5 +1,5 @@
 // The LOAD DATA LOCAL path: one statement whose "file" is a stream generated on the fly, for the
-// products (seed/load-products.ts) and for the search word rows (seed/search-index.ts).
+// products (seed/load-products.ts).
 import { Readable } from 'node:stream'
 import type { Socket } from 'node:net'
 import mysql from 'mysql2/promise'

@@ -4,7 +4,7 @@ import type { Config } from '../src/config.js'
 import { redisOptions } from '../plugins/redis.js'
 import { bumpCatalogVersion } from './catalog-version.js'
 import { phaseLines, progressBar, progressLines } from './progress.js'
-import { recordCatalogVersion, recordedCatalogVersion, seedCatalog, type SearchStep } from './seeder.js'
+import { recordCatalogVersion, recordedCatalogVersion, seedCatalog, type CategoryCountStep } from './seeder.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 
 export interface RunSeedOutput {
@@ -17,7 +17,7 @@ export interface RunSeedOutput {
 }
 
 /** What the output says as each step of the counts phase starts. */
-const SEARCH_STEPS: Record<SearchStep, string> = {
+const CATEGORY_COUNT_STEPS: Record<CategoryCountStep, string> = {
   counts: 'counting products per category'
 }
 
@@ -53,8 +53,8 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
             lines?.loaded()
             phases.start('building indexes')
             break
-          case 'search':
-            phases.stop() // each step of the search phase announces itself
+          case 'counts':
+            phases.stop() // each step of the counts phase announces itself
             break
           case 'swap':
             phases.start('swapping in the new catalog')
@@ -62,8 +62,8 @@ export async function runSeed (config: Config, options: SeedOptions, io: RunSeed
         }
         options.onPhase?.(phase)
       },
-      searchProgress: {
-        step: (step) => { phases.start(SEARCH_STEPS[step]) }
+      categoryCountProgress: {
+        step: (step) => { phases.start(CATEGORY_COUNT_STEPS[step]) }
       }
     })
   } finally {

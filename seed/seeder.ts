@@ -3,7 +3,7 @@
 // The jobs themselves live beside this file: data.ts (the row generator), load-products.ts with
 // load-data.ts and insert-rows.ts (how rows reach MySQL), table-swap.ts (copies, indexes,
 // RENAME; the FULLTEXT index search reads is rebuilt there with the other indexes),
-// search-rebuild.ts (the category counts) and run-seed.ts (progress, version bump, CLI).
+// category-counts.ts (the category counts) and run-seed.ts (progress, version bump, CLI).
 import { randomBytes } from 'node:crypto'
 import type mysql from 'mysql2/promise'
 import { CATALOG_VERSION_READ, CATALOG_VERSION_RECORD } from '../src/lib/catalog-reads.js'
@@ -13,25 +13,25 @@ import { connect, seedSettings, throwIfAborted, withConnection, withSeedLock, ty
 import { ProductGenerator, SEEDED_REFERENCE_TIME } from './data.js'
 import { loadProducts } from './load-products.js'
 import type { RowSource } from './product-rows.js'
-import { SEARCH_TABLE_LIST, buildSearchCopies, indexAppended, type SearchProgress } from './search-rebuild.js'
+import { CATEGORY_COUNT_TABLE_LIST, buildCategoryCountCopies, recountAppended, type CategoryCountProgress } from './category-counts.js'
 import type { SeedOptions, SeedReport } from './seed-options.js'
 import { addIndexes, copyOf, createCopies, dropCopies, dropLeftovers, dropSecondaryIndexes, swapIn, type IndexClause } from './table-swap.js'
 
 export type { DbSettings } from './connection.js'
 export type { LoadMethod, SeedMethod, SeedOptions, SeedPhase, SeedReport } from './seed-options.js'
-export type { SearchProgress, SearchStep } from './search-rebuild.js'
+export type { CategoryCountProgress, CategoryCountStep } from './category-counts.js'
 // Part of the seeder's API for the scripts that seed a catalog and then rebuild or announce it.
-export { reindexSearch } from './search-rebuild.js'
+export { recountCategories } from './category-counts.js'
 export { bumpCatalogVersion } from './catalog-version.js'
 
 /** The seeder's options, plus the steps of the counts phase (for the output). */
 export interface SeedRunOptions extends SeedOptions {
-  searchProgress?: SearchProgress
+  categoryCountProgress?: CategoryCountProgress
 }
 
 const PRODUCTS = 'products'
 /** Every table a replacing run fills a copy of and swaps in: the catalog and its category counts. */
-const SWAPPED: readonly string[] = [PRODUCTS, ...SEARCH_TABLE_LIST]
+const SWAPPED: readonly string[] = [PRODUCTS, ...CATEGORY_COUNT_TABLE_LIST]
 
 /**
  * Inserts `count` generated products. Migrates first. When the catalog is empty (or `reset`)
@@ -80,10 +80,10 @@ async function seedLocked (settings: MysqlSettings, control: mysql.Connection, o
     throwIfAborted(options.signal)
     // The category counts follow the products they describe: rebuilt beside a replacing copy
     // (and swapped in with it), or refreshed after appending.
-    options.onPhase?.('search')
+    options.onPhase?.('counts')
     const [, searchMs] = await timed(async () => {
-      if (replace) await buildSearchCopies(control, table, options.searchProgress)
-      else await indexAppended(control, PRODUCTS, options.searchProgress)
+      if (replace) await buildCategoryCountCopies(control, table, options.categoryCountProgress)
+      else await recountAppended(control, PRODUCTS, options.categoryCountProgress)
     })
     if (replace) {
       throwIfAborted(options.signal)

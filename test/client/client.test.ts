@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { allProducts, createFarmLokalClient, type FarmLokalClient } from '../../client/index.js'
 import { seedProducts, APP_SETTINGS } from '../routes/products-fixture.js'
-import { reindexSearch } from '../../seed/search-rebuild.js'
+import { recountCategories } from '../../seed/category-counts.js'
 import { build, sql, MYSQL_BASE, TEST_DB } from '../helper.js'
 
 /**
@@ -93,7 +93,7 @@ test('the typed client searches: q with sort=relevance, the next page of a searc
   await conn.query('ALTER TABLE products AUTO_INCREMENT = 1')
   await conn.query('INSERT INTO products (name, category, price, stock, created_at) VALUES ?',
     [SEARCHABLE.map(([name, category, price], i) => [name, category, price, 5, `2025-01-0${1 + (i % 9)} 10:00:00`])])
-  await reindexSearch({ url: `${MYSQL_BASE}/${TEST_DB}` })
+  await recountCategories({ url: `${MYSQL_BASE}/${TEST_DB}` })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const api = createFarmLokalClient({ baseUrl: `http://127.0.0.1:${port}` })

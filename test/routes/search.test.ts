@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type mysql from 'mysql2/promise'
 import { ALL_SORTS, type Sort } from '../../src/schemas/product.js'
 import { STOP_WORDS } from '../../src/lib/search-words.js'
-import { reindexSearch, seedCatalog, bumpCatalogVersion } from '../../seed/seeder.js'
+import { recountCategories, seedCatalog, bumpCatalogVersion } from '../../seed/seeder.js'
 import { build, flushPrefix, sql, MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX } from '../helper.js'
 import { APP_SETTINGS, random, walk, type FixtureRow } from './products-fixture.js'
 
@@ -29,7 +29,7 @@ async function arrange (conn: mysql.Connection, count: number, seed: number): Pr
     rows.push([words.join(' '), pick(CATEGORIES), (cents / 100).toFixed(2), 1, created.replace('T', ' ').replace('Z', '')])
   }
   await conn.query('INSERT INTO products (name, category, price, stock, created_at) VALUES ?', [rows])
-  await reindexSearch({ url: DB_URL })
+  await recountCategories({ url: DB_URL })
 }
 
 interface Filters { category?: string, minPrice?: string, maxPrice?: string }

@@ -7,7 +7,7 @@
 // client is told apart through X-Forwarded-For.
 import { test } from 'tap'
 import { MYSQL_BASE, REDIS_BASE, TEST_DB, TEST_REDIS_PREFIX, flushPrefix, sql } from '../helper.js'
-import { reindexSearch } from '../../seed/seeder.js'
+import { recountCategories } from '../../seed/seeder.js'
 import { leaseChunk, lowWater } from '../../src/lib/rate-limit-lease.js'
 import {
   CATEGORIES, WEBHOOK_SECRET, call, freePort, isProblem, jsonBody, seedProducts, signWebhook, spawnService,
@@ -72,7 +72,7 @@ test('three instances behind HAProxy: a restart and a crash under mixed load cos
   const setupStarted = Date.now()
   const conn = await sql(t)
   await seedProducts(conn, PRODUCTS)
-  await reindexSearch({ url: `${MYSQL_BASE}/${TEST_DB}` })
+  await recountCategories({ url: `${MYSQL_BASE}/${TEST_DB}` })
   await conn.query('DELETE FROM webhook_events')
   await conn.query('DELETE FROM orders')
   await flushPrefix()
