@@ -5,8 +5,10 @@
 //    its own database (seeding it, and timing the seeding, when it is missing or --reseed);
 // 2. starts the production service (node dist/src/server.js) and, as the ceiling, a bare Fastify
 //    route sending the very bytes of the service's first page, each in its own process;
-// 3. measures with autocannon (50 connections): ceiling, cached list, uncached list with random
-//    filters, product by id, webhook ingest (new and duplicate events), sampling the service's RSS;
+// 3. measures with wrk from its own process (autocannon when wrk is missing), 50 connections: the
+//    ceiling and the cached list in --rounds interleaved rounds of --round-seconds (their median
+//    ratio is the figure), the list compressed, uncached list with random filters, product by id,
+//    webhook ingest (new and duplicate events), sampling the service's RSS;
 // 4. measures uncached page latency by depth for every sort × filter (keyset and OFFSET);
 // 5. prints one Markdown table, writes bench/results/bench-<rows>.json and .md, and redraws the
 //    latency-by-depth chart (bench/results/depth-chart.svg) from every size measured so far.
@@ -24,7 +26,7 @@ import { runDepthBench, depthTable, type DepthBenchResult } from './depth.js'
 import { haveWrk, runLoad, RANDOM_PAGE_LUA, randomIdLua, type LoadResult } from './load.js'
 import { runSearchBench } from './search.js'
 import {
-  ROOT, RESULTS_DIR, argValue, formatCount, markdownTable, round, rssSampler, runCannon, startService,
+  ROOT, RESULTS_DIR, argValue, formatCount, markdownTable, median, round, rssSampler, runCannon, startService,
   svgLineChart, writeResult, type Series
 } from './support.js'
 
@@ -32,7 +34,10 @@ const args = process.argv.slice(2)
 const rows = Number(argValue(args, 'rows') ?? 1_000_000)
 const duration = Number(argValue(args, 'duration') ?? 10)
 const reseed = argValue(args, 'reseed') !== undefined || (rows <= 1_000_000 && argValue(args, 'no-reseed') === undefined)
-const rounds = Number(argValue(args, 'rounds') ?? 2)
+// The cached page against the ceiling: many short interleaved rounds, and their median, because
+// on this shared machine one 10 s stretch can run either process 1.5x slower than the next.
+const rounds = Number(argValue(args, 'rounds') ?? 7)
+const roundSeconds = Number(argValue(args, 'round-seconds') ?? 4)
 const depthIterations = Number(argValue(args, 'depth-iterations') ?? 200)
 const offsetIterations = Number(argValue(args, 'offset-iterations') ?? (rows > 1_000_000 ? 0 : 3))
 const mysqlBase = (argValue(args, 'mysql') ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')
@@ -232,8 +237,8 @@ async function main (): Promise<void> {
     // Ceiling and cached page side by side, interleaved: the ratio of each round is from one
     // stretch of this (shared, noisy) machine.
     for (let i = 1; i <= rounds; i++) {
-      const ceil = await run(`ceiling: bare Fastify, same bytes (round ${i})`, '/api/products', { pid: ceilingPid })
-      const cached = await run(`cached page, memory tier (round ${i})`, '/api/products', { pid: servicePid })
+      const ceil = await run(`ceiling: bare Fastify, same bytes (round ${i})`, '/api/products', { pid: ceilingPid, seconds: roundSeconds })
+      const cached = await run(`cached page, memory tier (round ${i})`, '/api/products', { pid: servicePid, seconds: roundSeconds })
       ratios.push(cached.reqPerSec / ceil.reqPerSec)
     }
     await run('cached page, br (accept-encoding: gzip, deflate, br)', '/api/products', { pid: servicePid, headers: { 'accept-encoding': 'gzip, deflate, br' } })
@@ -247,7 +252,7 @@ async function main (): Promise<void> {
       if (/new/i.test(h.title)) webhookNew = h.reqPerSec
       if (/dup/i.test(h.title)) webhookDuplicate = h.reqPerSec
     }
-    ratio = ratios.reduce((a, b) => a + b, 0) / ratios.length
+    ratio = median(ratios)
   } finally {
     peak = rss.stop()
     await ceiling.stop()
@@ -285,7 +290,7 @@ async function main (): Promise<void> {
     `### HTTP (${haveWrk() ? 'wrk, one thread' : 'autocannon'}, 50 connections, ${String(duration)} s each; CPU µs/request is the target process's own user + system time)`,
     '',
     markdownTable(http.map((h) => ({ scenario: h.title, 'req/s': h.reqPerSec, 'CPU µs/req': h.cpuUsPerRequest ?? '', 'p50 ms': h.p50, 'p99 ms': h.p99, requests: h.requests, non2xx: h.non2xx, errors: h.errors + h.timeouts }))),
-    `Cached page / ceiling (mean of ${ratios.length} interleaved rounds): **${round(ratio * 100, 1)}%** · peak service RSS: **${peak} MB**` +
+    `Cached page / ceiling (median of ${ratios.length} interleaved rounds of ${roundSeconds} s): **${round(ratio * 100, 1)}%** · peak service RSS: **${peak} MB**` +
       (figures.seeding !== undefined ? ` · seeding: **${figures.seeding.rowsPerSecond} rows/s** (${figures.seeding.method}, load ${round(figures.seeding.loadMs / 1000, 1)} s + indexes ${round(figures.seeding.indexMs / 1000, 1)} s)` : ''),
     '',
     '### Goals',

@@ -45,6 +45,14 @@ export function percentile (values: number[], p: number): number {
   return sorted[rank]
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median (values: number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
 export function round (value: number, digits = 2): number {
   const f = 10 ** digits
   return Math.round(value * f) / f
