@@ -287,7 +287,7 @@ async function main (): Promise<void> {
     '',
     `Command: \`npm run bench${rows === 1_000_000 ? '' : ` -- --rows ${rows}`}\` · ${figures.machine}`,
     '',
-    `### HTTP (${haveWrk() ? 'wrk, one thread' : 'autocannon'}, 50 connections, ${String(duration)} s each; CPU µs/request is the target process's own user + system time)`,
+    `### HTTP (${haveWrk() ? 'wrk, one thread' : 'autocannon'}, 50 connections, ${String(duration)} s each (the interleaved rounds ${String(roundSeconds)} s); CPU µs/request is the target process's own user + system time)`,
     '',
     markdownTable(http.map((h) => ({ scenario: h.title, 'req/s': h.reqPerSec, 'CPU µs/req': h.cpuUsPerRequest ?? '', 'p50 ms': h.p50, 'p99 ms': h.p99, requests: h.requests, non2xx: h.non2xx, errors: h.errors + h.timeouts }))),
     `Cached page / ceiling (median of ${ratios.length} interleaved rounds of ${roundSeconds} s): **${round(ratio * 100, 1)}%** · peak service RSS: **${peak} MB**` +
