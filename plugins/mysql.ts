@@ -162,11 +162,16 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
   onConnection(fastify.mysql.pool)
 
   let readPool: mysql.Pool | undefined
+  let probePool: mysql.Pool | undefined
   if (opts.readUrl !== undefined && opts.readUrl !== opts.url) {
-    const pool = readPool = mysql.createPool(poolOptions({ ...opts, url: opts.readUrl }))
+    const replicaOptions = poolOptions({ ...opts, url: opts.readUrl })
+    const pool = readPool = mysql.createPool(replicaOptions)
     onConnection(pool)
     fastify.decorate('mysqlRead', wrap(pool))
-    fastify.addHook('onClose', async () => { await pool.end() })
+    // One connection of its own for the replica's liveness questions (readReplica): asked from
+    // the read pool, they would wait behind the very statements that made them necessary.
+    const probes = probePool = mysql.createPool({ ...replicaOptions, connectionLimit: 1, maxIdle: 1 })
+    fastify.addHook('onClose', async () => { await Promise.all([pool.end(), probes.end()]) })
   } else {
     fastify.decorate('mysqlRead', fastify.mysql)
   }
@@ -247,7 +252,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
     })
   }
 
-  const replica = readPool === undefined ? undefined : readReplica(fastify.mysqlRead)
+  const replica = readPool === undefined || probePool === undefined ? undefined : readReplica(fastify.mysqlRead, wrap(probePool))
 
   /**
    * The read replica's routing. Reads go to it while it is in use. A replica call that fails
@@ -257,10 +262,12 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
    * `replicaProbeMs`) answers. A read the replica has not answered within half the deadline is
    * either a slow statement or a server that hangs: a `SELECT 1` beside it tells which. When the
    * replica answers that, the read keeps its whole deadline there; when it does not, the replica
-   * is taken out of use and the read goes to the primary. A SQL error from the replica is the
-   * statement's, not the server's: it is thrown as it is.
+   * is taken out of use and the read goes to the primary. The `SELECT 1` (and the probe) run on
+   * `probes`, a connection outside the read pool, so a pool whose every connection is busy with
+   * slow statements still tells a live replica from a hung one. A SQL error from the replica is
+   * the statement's, not the server's: it is thrown as it is.
    */
-  function readReplica (pool: MySQLPromisePool) {
+  function readReplica (pool: MySQLPromisePool, probes: MySQLPromisePool) {
     const probeMs = opts.replicaProbeMs ?? 1000
     const replicaBudgetMs = Math.max(1, Math.ceil(timeoutMs / 2))
     let up = true
@@ -275,7 +282,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
     const probe = setInterval(() => {
       if (up || probing) return
       probing = true
-      execute(pool, 'SELECT 1', [], Math.min(timeoutMs, probeMs)).then(() => {
+      execute(probes, 'SELECT 1', [], Math.min(timeoutMs, probeMs)).then(() => {
         if (!up) fastify.log.info('read replica answers again: catalog reads go back to it')
         up = true
       }, () => {}).finally(() => { probing = false })
@@ -297,7 +304,7 @@ async function mysqlPlugin (fastify: FastifyInstance, opts: MysqlPluginOptions) 
 
     /** Whether the replica answers `SELECT 1` within `ms` (a server that hangs does not). */
     async function answers (ms: number): Promise<boolean> {
-      return await execute(pool, 'SELECT 1', [], Math.max(1, ms)).then(() => true, () => false)
+      return await execute(probes, 'SELECT 1', [], Math.max(1, ms)).then(() => true, () => false)
     }
 
     /** Resolves 'slow' after `ms` unless `work` has settled first (its own result is kept by the caller). */

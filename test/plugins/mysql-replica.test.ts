@@ -10,11 +10,12 @@ import { seedProducts, startTcpProxy, waitFor, within, type TcpProxy } from '../
 
 const QUERY_TIMEOUT_MS = 1000
 
-async function replicaApp (t: Parameters<typeof build>[0]): Promise<{ app: FastifyInstance, proxy: TcpProxy }> {
+async function replicaApp (t: Parameters<typeof build>[0], poolSize?: number): Promise<{ app: FastifyInstance, proxy: TcpProxy }> {
   const proxy = await startTcpProxy(t, { host: '127.0.0.1', port: 3306 })
   const app = await build(t, {
     MYSQL_READ_URL: `mysql://root@127.0.0.1:${proxy.port}/${TEST_DB}`,
-    MYSQL_QUERY_TIMEOUT_MS: QUERY_TIMEOUT_MS
+    MYSQL_QUERY_TIMEOUT_MS: QUERY_TIMEOUT_MS,
+    ...(poolSize !== undefined ? { MYSQL_POOL_SIZE: poolSize } : {})
   })
   return { app, proxy }
 }
@@ -87,6 +88,23 @@ test('a slow statement on a live replica keeps its whole deadline there; the rep
   const failed = await app.db.query(`SELECT SLEEP(${(QUERY_TIMEOUT_MS * 1.5) / 1000})`, [], { read: true }).then(() => undefined, (err: { statusCode?: number }) => err)
   t.equal(failed?.statusCode, 503, 'a statement past the deadline is a 503 error')
   t.ok(replica.inUse(), 'a statement past the deadline is not a dead replica')
+})
+
+test('a replica whose every pooled connection runs a slow statement is busy, not gone: the question is asked outside the pool', async (t) => {
+  const poolSize = 2
+  const { app } = await replicaApp(t, poolSize)
+  const replica = app.db.replica
+  if (replica === undefined) throw new Error('no replica')
+  // As many slow reads as the pool holds, each past half the deadline: a SELECT 1 waiting for a
+  // pooled connection would find none free, and the replica would be taken for a hung server
+  // (each read then sent to the primary with too little time left for it).
+  const started = performance.now()
+  const reads = Array.from({ length: poolSize }, async () => await app.db.query(
+    `SELECT SLEEP(${(QUERY_TIMEOUT_MS * 0.7) / 1000}) AS s`, [], { read: true }))
+  const answers = await within(QUERY_TIMEOUT_MS + 2000, 'the slow reads', Promise.allSettled(reads))
+  const ms = performance.now() - started
+  t.same(answers.map((a) => a.status), answers.map(() => 'fulfilled'), `every slow read answered (${ms.toFixed(0)} ms)`)
+  t.ok(replica.inUse(), 'and the replica is still in use')
 })
 
 test('a replica page is cached only under a catalog version the replica holds; a bump made without the seeder is recorded by the service', async (t) => {
